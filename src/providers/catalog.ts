@@ -1,0 +1,86 @@
+/**
+ * The providers the gateway knows, declared as data. Almost every provider speaks OpenAI's chat
+ * wire format; what differs is the base URL, how the key travels, where the endpoints are and how
+ * the model list is shaped. Adding an OpenAI-compatible vendor is one entry here.
+ */
+export type AuthStyle = 'bearer' | 'x-api-key';
+export type ModelListFormat = 'openai' | 'anthropic' | 'cohere' | 'cloudflare' | 'google';
+
+export interface ProviderSpec {
+  readonly id: string;
+  readonly name: string;
+  /** Prefix of the `<P>_API_URL` / `<P>_API_KEY` variables. */
+  readonly envPrefix: string;
+  readonly defaultUrl: string;
+  readonly auth: AuthStyle;
+  /** Keyless providers (self-hosted) count as configured once their URL is set. */
+  readonly keyless?: boolean;
+  readonly extraHeaders?: Readonly<Record<string, string>>;
+  readonly chatPath: string;
+  readonly modelsPath: string;
+  readonly modelList: ModelListFormat;
+  /** Whether the upstream accepts `stream_options.include_usage` (so the last chunk has usage). */
+  readonly streamUsage: boolean;
+}
+
+const openaiCompatible = {
+  auth: 'bearer',
+  chatPath: '/chat/completions',
+  modelsPath: '/models',
+  modelList: 'openai',
+  streamUsage: true,
+} as const;
+
+export const PROVIDERS: readonly ProviderSpec[] = [
+  { ...openaiCompatible, id: 'openai', name: 'OpenAI', envPrefix: 'OPENAI', defaultUrl: 'https://api.openai.com/v1' },
+  {
+    ...openaiCompatible,
+    id: 'anthropic',
+    name: 'Anthropic',
+    envPrefix: 'ANTHROPIC',
+    defaultUrl: 'https://api.anthropic.com/v1',
+    auth: 'x-api-key',
+    extraHeaders: { 'anthropic-version': '2023-06-01' },
+    modelList: 'anthropic',
+  },
+  { ...openaiCompatible, id: 'groq', name: 'Groq', envPrefix: 'GROQ', defaultUrl: 'https://api.groq.com/openai/v1' },
+  { ...openaiCompatible, id: 'ollama', name: 'Ollama', envPrefix: 'OLLAMA', defaultUrl: 'http://ollama:8080/v1', keyless: true },
+  {
+    ...openaiCompatible,
+    id: 'cohere',
+    name: 'Cohere',
+    envPrefix: 'COHERE',
+    defaultUrl: 'https://api.cohere.ai',
+    chatPath: '/compatibility/v1/chat/completions',
+    modelsPath: '/v1/models',
+    modelList: 'cohere',
+  },
+  {
+    ...openaiCompatible,
+    id: 'cloudflare',
+    name: 'Cloudflare Workers AI',
+    envPrefix: 'CLOUDFLARE',
+    defaultUrl: 'https://api.cloudflare.com/client/v4/accounts/{ACCOUNT_ID}/ai',
+    chatPath: '/v1/chat/completions',
+    modelsPath: '/models/search?per_page=1000',
+    modelList: 'cloudflare',
+  },
+  { ...openaiCompatible, id: 'deepseek', name: 'DeepSeek', envPrefix: 'DEEPSEEK', defaultUrl: 'https://api.deepseek.com' },
+  {
+    ...openaiCompatible,
+    id: 'google',
+    name: 'Google Gemini',
+    envPrefix: 'GOOGLE',
+    defaultUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
+    modelList: 'google',
+  },
+  { ...openaiCompatible, id: 'mistral', name: 'Mistral', envPrefix: 'MISTRAL', defaultUrl: 'https://api.mistral.ai/v1' },
+  { ...openaiCompatible, id: 'ollama_cloud', name: 'Ollama Cloud', envPrefix: 'OLLAMA_CLOUD', defaultUrl: 'https://ollama.com/v1' },
+  { ...openaiCompatible, id: 'moonshot', name: 'Moonshot', envPrefix: 'MOONSHOT', defaultUrl: 'https://api.moonshot.ai/v1' },
+  { ...openaiCompatible, id: 'minimax', name: 'MiniMax', envPrefix: 'MINIMAX', defaultUrl: 'https://api.minimax.io/v1' },
+  { ...openaiCompatible, id: 'nvidia', name: 'NVIDIA NIM', envPrefix: 'NVIDIA', defaultUrl: 'https://integrate.api.nvidia.com/v1' },
+  { ...openaiCompatible, id: 'zai', name: 'Z.ai', envPrefix: 'ZAI', defaultUrl: 'https://api.z.ai/api/paas/v4' },
+  { ...openaiCompatible, id: 'llamacpp', name: 'llama.cpp', envPrefix: 'LLAMACPP', defaultUrl: 'http://llamacpp:8080/v1', keyless: true },
+];
+
+export const PROVIDER_IDS: readonly string[] = PROVIDERS.map((p) => p.id);

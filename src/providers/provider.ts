@@ -1,0 +1,117 @@
+/**
+ * The provider contract, and the one implementation that serves every provider speaking OpenAI's
+ * chat wire format (all of ours; see catalog.ts for what differs between them).
+ */
+import type { ProviderConfig } from '../config.js';
+import { UpstreamError, UpstreamUnavailableError } from '../errors.js';
+import { parseSse } from '../sse.js';
+import type { ProviderSpec } from './catalog.js';
+import { normaliseModels } from './model-lists.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Model, StreamChunk } from './types.js';
+import { Upstream, upstreamMessage, type UpstreamResponse, type UpstreamTimeouts } from './upstream.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+
+export class Provider {
+  readonly id: string;
+  readonly spec: ProviderSpec;
+  readonly configured: boolean;
+  readonly upstream: Upstream;
+
+  constructor(config: ProviderConfig, timeouts: UpstreamTimeouts) {
+    this.id = config.spec.id;
+    this.spec = config.spec;
+    this.configured = config.configured;
+    this.upstream = new Upstream(config, timeouts);
+  }
+
+  async listModels(signal?: AbortSignal): Promise<Model[]> {
+    const body = await this.upstream.json<Record<string, unknown>>({
+      method: 'GET',
+      path: this.spec.modelsPath,
+      headers: { accept: 'application/json' },
+      signal,
+    });
+    return normaliseModels(this.spec.modelList, this.id, body);
+  }
+
+  /** `request.model` is the provider's own model name (no `provider/` prefix). */
+  async chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletion> {
+    const completion = await this.upstream.json<ChatCompletion>({
+      method: 'POST',
+      path: this.spec.chatPath,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ ...request, stream: false }),
+      signal,
+    });
+    if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
+      throw new UpstreamUnavailableError(this.id, 'upstream answered without choices');
+    }
+    return completion;
+  }
+
+  /**
+   * Starts a streamed completion. Resolves once the upstream has accepted it (so refusals are
+   * ordinary errors, before any byte reaches the client), then yields chunks in upstream order.
+   */
+  async chatStream(request: ChatRequest, signal?: AbortSignal): Promise<AsyncGenerator<StreamChunk>> {
+    const body: ChatRequest = { ...request, stream: true };
+    if (this.spec.streamUsage) body.stream_options = { ...request.stream_options, include_usage: true };
+    const res = await this.upstream.open({
+      method: 'POST',
+      path: this.spec.chatPath,
+      headers: SSE_HEADERS,
+      body: JSON.stringify(body),
+      signal,
+    });
+    return this.chunks(res, signal);
+  }
+
+  private async *chunks(res: UpstreamResponse, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
+    let finished = false;
+    try {
+      for await (const event of parseSse(res.body)) {
+        if (event.data === '[DONE]') return;
+        if (event.event === 'error') throw this.streamError(event.data);
+        let chunk: ChatCompletionChunk;
+        try {
+          chunk = JSON.parse(event.data) as ChatCompletionChunk;
+        } catch {
+          throw new UpstreamUnavailableError(this.id, 'upstream sent a malformed stream chunk');
+        }
+        if (chunk && typeof chunk === 'object' && 'error' in chunk && !('choices' in chunk)) {
+          throw this.streamError(event.data);
+        }
+        if (!chunk || !Array.isArray(chunk.choices)) {
+          throw new UpstreamUnavailableError(this.id, 'upstream sent a stream chunk without choices');
+        }
+        if (chunk.choices.some((c) => c.finish_reason)) finished = true;
+        yield { chunk, data: event.data };
+      }
+    } catch (error) {
+      throw this.upstream.translate(error, signal);
+    } finally {
+      // Leaving early (client gone, consumer stopped) must release the upstream connection.
+      if (!res.body.destroyed) res.body.destroy();
+    }
+    // Some upstreams omit [DONE]; a finish reason still proves the answer is whole.
+    if (!finished) throw new UpstreamUnavailableError(this.id, 'stream ended before the completion finished');
+  }
+
+  private streamError(data: string): UpstreamError {
+    let status = 502;
+    try {
+      const parsed = JSON.parse(data);
+      const code = Number(parsed?.error?.code ?? parsed?.status);
+      if (Number.isInteger(code) && code >= 400 && code < 600) status = code;
+    } catch {
+      // Not JSON: keep 502 and the text as the message.
+    }
+    return new UpstreamError(this.id, status, upstreamMessage(data, status));
+  }
+
+  close(): Promise<void> {
+    return this.upstream.close();
+  }
+}

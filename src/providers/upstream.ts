@@ -1,0 +1,189 @@
+/**
+ * The one upstream HTTP client: a keep-alive undici Pool per provider, the provider's credentials,
+ * the configured timeouts, and transport failures translated into gateway errors.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { ProviderConfig } from '../config.js';
+import { GatewayError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
+
+export interface UpstreamTimeouts {
+  /** Bounds a whole JSON exchange, and the wait for a stream's response headers. */
+  readonly readTimeoutMs: number;
+  /** Longest silence between two pieces of a stream's body once it has started. */
+  readonly streamIdleTimeoutMs: number;
+}
+
+export interface UpstreamRequest {
+  readonly method: Dispatcher.HttpMethod;
+  /** Path below the provider's base URL, query included. */
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer | null;
+  readonly signal?: AbortSignal;
+}
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+/** Thrown when the caller's own signal aborted the exchange: nobody is waiting for an answer. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client went away');
+    this.name = 'ClientGoneError';
+  }
+}
+
+export class Upstream {
+  readonly provider: string;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly credentials: Record<string, string>;
+
+  constructor(config: ProviderConfig, private readonly timeouts: UpstreamTimeouts) {
+    this.provider = config.spec.id;
+    const base = new URL(config.url);
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(base.origin, {
+      keepAliveTimeout: 30_000,
+      connect: { timeout: timeouts.readTimeoutMs || undefined },
+    });
+    this.credentials = { ...config.spec.extraHeaders };
+    if (config.apiKey) {
+      if (config.spec.auth === 'x-api-key') this.credentials['x-api-key'] = config.apiKey;
+      else this.credentials.authorization = `Bearer ${config.apiKey}`;
+    }
+  }
+
+  /** A JSON exchange: the whole of it, body included, must finish within the read timeout. */
+  async json<T>(req: UpstreamRequest): Promise<T> {
+    const { signal, cleanup, timedOut } = this.deadline(req.signal);
+    try {
+      const res = await this.send({ ...req, signal }, this.timeouts.readTimeoutMs, this.timeouts.readTimeoutMs);
+      await throwIfError(this.provider, res);
+      const text = await res.body.text();
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new UpstreamUnavailableError(this.provider, 'upstream answered with malformed JSON');
+      }
+    } catch (error) {
+      throw timedOut() ? new UpstreamTimeoutError(this.provider, this.timeouts.readTimeoutMs) : this.translate(error, req.signal);
+    } finally {
+      cleanup();
+    }
+  }
+
+  /**
+   * Opens a response whose body the caller consumes (a stream, a proxied body). Only the wait for
+   * the headers is bounded by the read timeout; then silence is bounded by the stream idle timeout.
+   */
+  async open(req: UpstreamRequest, { errorsAsExceptions = true } = {}): Promise<UpstreamResponse> {
+    try {
+      const res = await this.send(req, this.timeouts.readTimeoutMs, this.timeouts.streamIdleTimeoutMs);
+      if (errorsAsExceptions) await throwIfError(this.provider, res);
+      return res;
+    } catch (error) {
+      throw this.translate(error, req.signal);
+    }
+  }
+
+  /** Maps a failure while reading an opened body (stream cut, idle timeout) to a gateway error. */
+  translate(error: unknown, callerSignal?: AbortSignal): Error {
+    if (error instanceof GatewayError || error instanceof ClientGoneError) return error;
+    if (callerSignal?.aborted) return new ClientGoneError();
+    const code = (error as { code?: string }).code ?? '';
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new UpstreamTimeoutError(this.provider, this.timeouts.readTimeoutMs);
+    }
+    if (code === 'UND_ERR_BODY_TIMEOUT') {
+      return new UpstreamTimeoutError(this.provider, this.timeouts.streamIdleTimeoutMs);
+    }
+    return new UpstreamUnavailableError(this.provider, `upstream unreachable (${describeTransportError(error)})`);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private send(req: UpstreamRequest, headersTimeout: number, bodyTimeout: number): Promise<UpstreamResponse> {
+    return this.pool.request({
+      method: req.method,
+      path: this.basePath + req.path,
+      headers: { ...req.headers, ...this.credentials },
+      body: req.body ?? null,
+      signal: req.signal,
+      headersTimeout,
+      bodyTimeout,
+    });
+  }
+
+  /** One signal that fires when the caller leaves or the read timeout passes, whichever is first. */
+  private deadline(callerSignal: AbortSignal | undefined) {
+    const controller = new AbortController();
+    let expired = false;
+    const onAbort = () => controller.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onAbort, { once: true });
+    if (callerSignal?.aborted) onAbort();
+    const timer =
+      this.timeouts.readTimeoutMs > 0
+        ? setTimeout(() => {
+            expired = true;
+            controller.abort();
+          }, this.timeouts.readTimeoutMs)
+        : undefined;
+    return {
+      signal: controller.signal,
+      timedOut: () => expired,
+      cleanup: () => {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+}
+
+/** Turns an upstream 4xx/5xx into an UpstreamError carrying the provider's own message. */
+async function throwIfError(provider: string, res: UpstreamResponse): Promise<void> {
+  if (res.statusCode < 400) return;
+  let text = '';
+  try {
+    text = await res.body.text();
+  } catch {
+    // The status alone still tells the story.
+  }
+  const headers: Record<string, string> = {};
+  const retryAfter = res.headers['retry-after'];
+  if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
+  throw new UpstreamError(provider, res.statusCode, upstreamMessage(text, res.statusCode), headers);
+}
+
+/** The human part of a provider's error body, whatever its dialect. */
+export function upstreamMessage(text: string, status: number): string {
+  let message: unknown;
+  try {
+    const body = JSON.parse(text) as Record<string, any>;
+    message =
+      body?.error?.message ?? body?.error ?? body?.message ?? body?.errors?.[0]?.message ?? body?.detail ?? undefined;
+  } catch {
+    message = text.trim();
+  }
+  if (typeof message !== 'string' || message === '') message = `upstream answered ${status}`;
+  const s = message as string;
+  return s.length > 500 ? `${s.slice(0, 500)}…` : s;
+}
+
+function describeTransportError(error: unknown): string {
+  const e = error as { code?: string; cause?: { code?: string }; message?: string };
+  const code = e.code ?? e.cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection closed unexpectedly';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    default:
+      return code ?? e.message ?? 'unknown error';
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * POST /v1/chat/completions: OpenAI's chat endpoint, JSON or SSE. Chunks are relayed as the
+ * upstream's own data text (already JSON), so the hot path parses once and never re-serialises.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../gateway.js';
+import { toGatewayError } from '../errors.js';
+import { ClientGoneError } from '../providers/upstream.js';
+import { sseData } from '../sse.js';
+import { validateChatRequest } from './chat-request.js';
+import { clientSignal, parseJsonBody, readBody, sendJson } from './http.js';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export async function chatCompletions(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  maxBody: number,
+): Promise<void> {
+  const request = validateChatRequest(parseJsonBody(await readBody(req, maxBody)));
+  const signal = clientSignal(res);
+  const providerId = query.get('provider');
+  if (!request.stream) {
+    const { completion } = await gateway.chat(request, providerId, signal);
+    sendJson(res, 200, completion);
+    return;
+  }
+  const { chunks } = await gateway.chatStream(request, providerId, signal);
+  res.writeHead(200, SSE_HEADERS);
+  try {
+    for await (const { data } of chunks) {
+      if (!res.write(sseData(data))) await drained(res, signal);
+    }
+    res.end(sseData('[DONE]'));
+  } catch (error) {
+    if (error instanceof ClientGoneError || signal.aborted) return;
+    // Headers are gone already: say so in-band, and end without [DONE] so no client mistakes it for success.
+    res.end(sseData(JSON.stringify({ error: toGatewayError(error).message })));
+  }
+}
+
+/** Waits for the socket to take more, so a slow client slows the upstream instead of filling memory. */
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+

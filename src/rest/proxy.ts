@@ -1,0 +1,45 @@
+/**
+ * ANY /proxy/{provider}/{path…}: raw passthrough to the provider's base URL with its credentials.
+ * The caller's own credentials and hop-by-hop headers stay on this side.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Dispatcher } from 'undici';
+import type { Gateway } from '../gateway.js';
+import { BadRequestError } from '../errors.js';
+import { clientSignal, readBody } from './http.js';
+
+const DROP_REQUEST = new Set([
+  'authorization', 'x-api-key', 'cookie', 'host', 'connection', 'keep-alive', 'proxy-authorization',
+  'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect',
+]);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'set-cookie']);
+
+export async function proxy(gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string, query: string, maxBody: number) {
+  // path is `/proxy/<provider>/<rest>`
+  const rest = path.slice('/proxy/'.length);
+  const slash = rest.indexOf('/');
+  const providerId = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+  if (!providerId) throw new BadRequestError('Name a provider: /proxy/{provider}/{path}');
+  const provider = gateway.provider(providerId);
+  const upstreamPath = (slash === -1 ? '/' : rest.slice(slash)) + (query ? `?${query}` : '');
+  if (upstreamPath.split('?')[0]!.split('/').includes('..')) throw new BadRequestError('Path must not contain ..');
+  const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
+  const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req, maxBody);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!DROP_REQUEST.has(name) && typeof value === 'string') headers[name] = value;
+  }
+  const signal = clientSignal(res);
+  const upstream = await provider.upstream.open({ method, path: upstreamPath, headers, body, signal }, { errorsAsExceptions: false });
+  const responseHeaders: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (!DROP_RESPONSE.has(name) && value !== undefined) responseHeaders[name] = value;
+  }
+  res.writeHead(upstream.statusCode, responseHeaders);
+  try {
+    await pipeline(upstream.body, res);
+  } catch {
+    // Either side went away mid-body; pipeline has already torn both down.
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The REST shim: OpenAI-compatible routes served straight on the `node:http` request path (no
+ * Fetch-API adapter in between: that is where the REST latency budget goes).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../gateway.js';
+import { GatewayError, NotFoundError } from '../errors.js';
+import { chatCompletions } from './chat.js';
+import { clientSignal, sendJson } from './http.js';
+import { proxy } from './proxy.js';
+
+export function createRestHandler(gateway: Gateway, maxBody: number) {
+  return async function rest(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (path === '/v1/chat/completions') {
+      allow(method, 'POST');
+      return chatCompletions(gateway, req, res, new URLSearchParams(query), maxBody);
+    }
+    if (path === '/v1/models') {
+      allow(method, 'GET');
+      const provider = new URLSearchParams(query).get('provider');
+      const data = await gateway.listModels(provider, clientSignal(res));
+      return sendJson(res, 200, provider ? { object: 'list', data, provider } : { object: 'list', data });
+    }
+    if (path.startsWith('/proxy/')) return proxy(gateway, req, res, path, query, maxBody);
+    throw new NotFoundError(`No route for ${method} ${path}`);
+  };
+}
+
+function allow(method: string, expected: string): void {
+  if (method !== expected) {
+    throw new GatewayError(`Method ${method} is not allowed here; use ${expected}`, 405, 'BAD_USER_INPUT', {}, { allow: expected });
+  }
+}

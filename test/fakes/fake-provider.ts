@@ -1,0 +1,292 @@
+/**
+ * A fake LLM provider on a real loopback HTTP server, speaking the provider's actual wire format:
+ * OpenAI chat completions (JSON and SSE, tool calls, usage), each vendor's own model list, each
+ * vendor's auth header and error body. Misbehaviour is chosen by model name, so one fake serves
+ * every test: `fail-<status>`, `hang` (never answers), `reset` (drops the socket), `malformed`,
+ * `cut-stream` (drops the socket mid-stream), `slow-stream` (one chunk then silence), `error-stream`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Flavor = 'openai' | 'anthropic' | 'cohere' | 'cloudflare' | 'google';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  json: any;
+}
+
+export interface FakeProviderOptions {
+  flavor?: Flavor;
+  /** Path prefix of the provider's base URL, e.g. `/v1` or `/openai/v1`. */
+  basePath?: string;
+  /** The key the fake demands; undefined = keyless (no auth check). */
+  apiKey?: string;
+  models?: string[];
+  /** Where the chat endpoint lives below basePath (cohere: /compatibility/v1/chat/completions). */
+  chatPath?: string;
+  modelsPath?: string;
+}
+
+export interface FakeProvider {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Requests whose client went away before the fake finished answering. */
+  readonly aborted: RecordedRequest[];
+  /** Resolves when the next request is aborted by its client. */
+  nextAbort(): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+const CREATED = 1_700_000_000;
+
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const flavor = options.flavor ?? 'openai';
+  const basePath = options.basePath ?? '/v1';
+  const chatPath = basePath + (options.chatPath ?? '/chat/completions');
+  const modelsPath = basePath + (options.modelsPath ?? defaultModelsPath(flavor));
+  const models = options.models ?? ['model-a', 'model-b'];
+  const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
+  const abortWaiters: ((r: RecordedRequest) => void)[] = [];
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer(async (req, res) => {
+    const body = await readAll(req);
+    let json: any;
+    try {
+      json = body ? JSON.parse(body) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json };
+    requests.push(recorded);
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        aborted.push(recorded);
+        abortWaiters.splice(0).forEach((w) => w(recorded));
+      }
+    });
+    if (options.apiKey !== undefined && !authorised(flavor, req, options.apiKey)) return sendAuthError(flavor, res);
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && (req.url === modelsPath || path === modelsPath.split('?')[0])) {
+      return send(res, 200, modelList(flavor, models));
+    }
+    if (req.method === 'POST' && path === chatPath) return chat(json, res);
+    if (path === `${basePath}/echo`) return send(res, 200, { method: req.method, query: req.url, body });
+    send(res, 404, { error: { message: `fake has no route ${req.method} ${req.url}`, type: 'not_found' } });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${basePath}`,
+    requests,
+    aborted,
+    nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function chat(request: any, res: ServerResponse): void {
+  const model: string = request?.model ?? '';
+  const failure = /^fail-(\d{3})$/.exec(model);
+  if (failure) {
+    const status = Number(failure[1]);
+    const headers = status === 429 ? { 'retry-after': '7' } : {};
+    return send(res, status, { error: { message: `fake failure ${status}`, type: 'server_error', code: null } }, headers);
+  }
+  if (model === 'hang') return; // never answers; the client must give up on its own
+  if (model === 'reset') return void res.socket?.destroy();
+  if (model === 'malformed') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.end('{"id": "chatcmpl-broken", "choices": [');
+  }
+  const reply = replyFor(request);
+  if (request?.stream) return stream(request, reply, res);
+  const usage = usageFor(request, reply);
+  send(res, 200, {
+    id: 'chatcmpl-fake123',
+    object: 'chat.completion',
+    created: CREATED,
+    model,
+    system_fingerprint: 'fp_fake',
+    choices: [
+      {
+        index: 0,
+        message: reply.toolCall
+          ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake1', type: 'function', function: reply.toolCall }] }
+          : { role: 'assistant', content: reply.text, refusal: null },
+        logprobs: null,
+        finish_reason: reply.toolCall ? 'tool_calls' : 'stop',
+      },
+    ],
+    usage,
+  });
+}
+
+function stream(request: any, reply: Reply, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const base = { id: 'chatcmpl-fakestream', object: 'chat.completion.chunk', created: CREATED, model: request.model, system_fingerprint: 'fp_fake' };
+  const frames: string[] = [];
+  const chunk = (delta: object, finish: string | null = null) =>
+    frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`);
+  chunk({ role: 'assistant', content: '' });
+  if (reply.toolCall) {
+    chunk({ tool_calls: [{ index: 0, id: 'call_fake1', type: 'function', function: { name: reply.toolCall.name, arguments: '' } }] });
+    for (const piece of splitEvery(reply.toolCall.arguments, 8)) chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
+    chunk({}, 'tool_calls');
+  } else {
+    for (const word of reply.text.split(/(?<= )/)) chunk({ content: word });
+    chunk({}, 'stop');
+  }
+  if (request.stream_options?.include_usage) {
+    frames.push(`data: ${JSON.stringify({ ...base, choices: [], usage: usageFor(request, reply) })}\n\n`);
+  }
+  frames.push('data: [DONE]\n\n');
+
+  const model: string = request.model;
+  if (model === 'cut-stream') {
+    res.write(frames[0]);
+    res.write(frames[1]);
+    return void setImmediate(() => res.socket?.destroy());
+  }
+  if (model === 'slow-stream') return void res.write(frames[0]); // then silence
+  if (model === 'error-stream') {
+    res.write(frames[0]);
+    return void res.end(`data: ${JSON.stringify({ error: { message: 'fake overloaded mid-stream', type: 'server_error', code: 503 } })}\n\n`);
+  }
+  if (model === 'malformed-stream') {
+    res.write(frames[0]);
+    return void res.end('data: {not json\n\n');
+  }
+  // Write frame by frame so the gateway really sees a stream, not one buffer.
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === frames.length) return void res.end();
+    res.write(frames[i++]);
+    setImmediate(next);
+  };
+  next();
+}
+
+interface Reply {
+  text: string;
+  toolCall?: { name: string; arguments: string };
+}
+
+function replyFor(request: any): Reply {
+  const tools = request?.tools;
+  if (Array.isArray(tools) && tools.length > 0 && request.tool_choice !== 'none') {
+    return { text: '', toolCall: { name: tools[0].function.name, arguments: JSON.stringify({ location: 'Paris', unit: 'celsius' }) } };
+  }
+  const messages: any[] = Array.isArray(request?.messages) ? request.messages : [];
+  const last = [...messages].reverse().find((m) => m.role === 'user');
+  return { text: `You said: ${typeof last?.content === 'string' ? last.content : '(nothing)'}` };
+}
+
+function usageFor(request: any, reply: Reply) {
+  const prompt = JSON.stringify(request?.messages ?? []).length;
+  const completion = (reply.text || reply.toolCall?.arguments || '').length;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function splitEvery(text: string, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += n) out.push(text.slice(i, i + n));
+  return out;
+}
+
+function defaultModelsPath(flavor: Flavor): string {
+  switch (flavor) {
+    case 'cohere':
+      return '/v1/models';
+    case 'cloudflare':
+      return '/models/search?per_page=1000';
+    default:
+      return '/models';
+  }
+}
+
+/** Each vendor's real model-list shape. */
+function modelList(flavor: Flavor, models: string[]): unknown {
+  switch (flavor) {
+    case 'openai':
+      return { object: 'list', data: models.map((id) => ({ id, object: 'model', created: CREATED, owned_by: 'fake-org' })) };
+    case 'google':
+      return { object: 'list', data: models.map((id) => ({ id: `models/${id}`, object: 'model', owned_by: 'google' })) };
+    case 'anthropic':
+      return {
+        data: models.map((id) => ({ type: 'model', id, display_name: id.toUpperCase(), created_at: '2025-02-19T00:00:00Z' })),
+        has_more: false,
+        first_id: models[0] ?? null,
+        last_id: models.at(-1) ?? null,
+      };
+    case 'cohere':
+      return {
+        models: [
+          ...models.map((name) => ({ name, endpoints: ['generate', 'chat', 'summarize'], finetuned: false, context_length: 128000 })),
+          { name: 'embed-english-v3.0', endpoints: ['embed'], finetuned: false, context_length: 512 },
+        ],
+        next_page_token: null,
+      };
+    case 'cloudflare':
+      return {
+        success: true,
+        errors: [],
+        messages: [],
+        result: [
+          ...models.map((name, i) => ({
+            id: `0000-${i}`,
+            name,
+            description: 'fake model',
+            task: { id: 'task-tg', name: 'Text Generation', description: '' },
+            created_at: '2024-04-01 00:00:00.000',
+            tags: [],
+            properties: [],
+          })),
+          { id: 'emb', name: '@cf/baai/bge-base-en-v1.5', task: { id: 'task-emb', name: 'Text Embeddings' }, created_at: '2024-01-01 00:00:00.000' },
+        ],
+        result_info: { count: models.length + 1, page: 1, per_page: 1000, total_count: models.length + 1 },
+      };
+  }
+}
+
+function authorised(flavor: Flavor, req: IncomingMessage, key: string): boolean {
+  if (flavor === 'anthropic') return req.headers['x-api-key'] === key && req.headers['anthropic-version'] === '2023-06-01';
+  return req.headers.authorization === `Bearer ${key}`;
+}
+
+function sendAuthError(flavor: Flavor, res: ServerResponse): void {
+  if (flavor === 'anthropic') {
+    return send(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+  }
+  if (flavor === 'cloudflare') {
+    return send(res, 401, { success: false, errors: [{ code: 10000, message: 'Authentication error' }], messages: [], result: null });
+  }
+  send(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function readAll(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on('data', (p: Buffer) => parts.push(p));
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
