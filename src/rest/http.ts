@@ -2,6 +2,7 @@
  * Small helpers for the plain `node:http` request path the REST shim runs on: bounded body reading,
  * JSON replies, and the contract's `{"error": "..."}` shape for every failure.
  */
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, toGatewayError } from '../errors.js';
 
@@ -77,6 +78,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
 /** An AbortSignal that fires when the client goes away before the response is complete. */
 export function clientSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  // Fan-out over every provider listens on this one signal.
+  setMaxListeners(64, controller.signal);
   res.once('close', () => {
     if (!res.writableFinished) controller.abort();
   });

@@ -23,7 +23,7 @@ export async function proxy(gateway: Gateway, req: IncomingMessage, res: ServerR
   if (!providerId) throw new BadRequestError('Name a provider: /proxy/{provider}/{path}');
   const provider = gateway.provider(providerId);
   const upstreamPath = (slash === -1 ? '/' : rest.slice(slash)) + (query ? `?${query}` : '');
-  if (upstreamPath.split('?')[0]!.split('/').includes('..')) throw new BadRequestError('Path must not contain ..');
+  if (escapesBase(upstreamPath)) throw new BadRequestError('Proxy path must stay below the provider base URL (no . or .. segments)');
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
   const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req, maxBody);
   const headers: Record<string, string> = {};
@@ -42,4 +42,15 @@ export async function proxy(gateway: Gateway, req: IncomingMessage, res: ServerR
   } catch {
     // Either side went away mid-body; pipeline has already torn both down.
   }
+}
+
+/** `..` (or its percent-encoded form) would let a caller reach past the provider's base path. */
+function escapesBase(path: string): boolean {
+  return path
+    .split('?')[0]!
+    .split('/')
+    .some((segment) => {
+      const decoded = segment.replace(/%2e/gi, '.');
+      return decoded === '..' || decoded === '.';
+    });
 }

@@ -101,7 +101,7 @@ function chat(request: any, res: ServerResponse): void {
   const failure = /^fail-(\d{3})$/.exec(model);
   if (failure) {
     const status = Number(failure[1]);
-    const headers = status === 429 ? { 'retry-after': '7' } : {};
+    const headers: Record<string, string> = status === 429 ? { 'retry-after': '7' } : {};
     return send(res, status, { error: { message: `fake failure ${status}`, type: 'server_error', code: null } }, headers);
   }
   if (model === 'hang') return; // never answers; the client must give up on its own
