@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { resolve } from './vitest.shared.js';
 
 export default defineConfig({
+  resolve,
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],

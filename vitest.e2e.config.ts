@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { resolve } from './vitest.shared.js';
 
 // End-to-end: a real Keycloak server and a real browser. Slow start-up, so one file at a time.
 export default defineConfig({
+  resolve,
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
     testTimeout: 60_000,

@@ -3,7 +3,6 @@
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
-command -v kubectl >/dev/null || missing+=(kubectl)
 command -v unzip >/dev/null || missing+=(unzip)
 command -v mvn >/dev/null || missing+=(maven)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
@@ -12,6 +11,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
-  echo "all present"
 fi
+# kustomize renders k8s/ for the manifest tests. kubectl bundles it; Debian's own kubernetes-client is
+# too old, so without kubectl build kustomize from the Go module proxy.
+if ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null; then
+  echo "installing kustomize"
+  GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+fi
+echo "system dependencies ready"
+

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { Gateway } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
+import { createGraphQLServer } from './graphql/yoga.js';
+import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createRestHandler } from './rest/router.js';
 import { sendError, sendJson } from './rest/http.js';
 
@@ -26,6 +28,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const logger = options.logger ?? createLogger(config.environment);
   const gateway = new Gateway(config, logger);
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
+  const yoga = createGraphQLServer(gateway, logger);
+  const authenticate = async (_authorization: string | undefined) => null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -34,6 +38,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const query = q === -1 ? '' : url.slice(q + 1);
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
+      if (path === '/graphql') {
+        const identity = await authenticate(req.headers.authorization);
+        return void (await yoga(req, res, { identity }));
+      }
       await rest(req, res, path, query);
     } catch (error) {
       if (!(error instanceof Error && 'status' in error)) logger.error({ err: error, path }, 'unexpected error');
@@ -56,6 +64,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       resolve();
     });
   });
+  const websocket = attachGraphQLWebSocket(server, yoga, authenticate, logger);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -64,6 +73,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     gateway,
     logger,
     async close() {
+      await websocket.close();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();

@@ -1,0 +1,66 @@
+/**
+ * GraphQL over HTTP and SSE with Yoga, mounted at `/graphql` on the gateway's own server. Yoga only
+ * ever sees `/graphql` requests; authentication happened before, and arrives as `identity`.
+ */
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Identity } from '../auth/identity.js';
+import type { Gateway } from '../gateway.js';
+import type { Logger } from '../logger.js';
+import type { GraphQLContext } from '../schema/builder.js';
+import { schema } from '../schema/index.js';
+import { toGraphQLError } from './errors.js';
+
+export interface ServerContext {
+  identity: Identity | null;
+  /** Set by transports without a Request (WebSocket); HTTP uses the request's own signal. */
+  signal?: AbortSignal;
+}
+
+export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
+
+/** Document limits: generous for real clients, tight enough that no document is expensive to check. */
+// Depth counts introspection too (its types→fields→type cycle is the deep path in this schema);
+// GraphiQL's own introspection query stays well below 15.
+export const DOCUMENT_LIMITS = { depth: 15, aliases: 20, tokens: 2000, batch: 5 } as const;
+
+export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLServer {
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    batching: { limit: DOCUMENT_LIMITS.batch },
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: { maskError: (error) => toGraphQLError(error) },
+    context: ({ request, identity, signal }) => ({ gateway, identity: identity ?? null, signal: signal ?? request.signal }),
+    graphiql: {
+      title: 'GraphQL Inference Gateway',
+      headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2),
+      defaultQuery: DEFAULT_QUERY,
+    },
+    // Inlined: the page must work in clusters with no internet.
+    renderGraphiQL,
+    plugins: [
+      maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: false }),
+      maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),
+      maxTokensPlugin({ n: DOCUMENT_LIMITS.tokens, exposeLimits: true }),
+    ],
+  });
+}
+
+const DEFAULT_QUERY = `# Set your token in the Headers tab below, then run.
+query Models {
+  models {
+    id
+    provider
+  }
+}
+`;

@@ -1,0 +1,25 @@
+/** The one Pothos builder: the only file that knows the schema's context type and scalars. */
+import SchemaBuilder from '@pothos/core';
+import type { Gateway } from '../gateway.js';
+import type { Identity } from '../auth/identity.js';
+
+export interface GraphQLContext {
+  readonly gateway: Gateway;
+  /** The verified caller, or null when auth is off. */
+  readonly identity: Identity | null;
+  /** Fires when the client goes away (HTTP request aborted, WebSocket closed). */
+  readonly signal: AbortSignal;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  Scalars: { JSON: { Input: unknown; Output: unknown } };
+  DefaultFieldNullability: false;
+}>({
+  // Fields are non-null unless they say otherwise, as in the contract.
+  defaultFieldNullability: false,
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

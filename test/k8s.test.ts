@@ -1,0 +1,414 @@
+/**
+ * The Kubernetes deployment, checked offline: `kubectl kustomize k8s/` must render, every object must
+ * satisfy the Kubernetes API schema, and the manifests must agree with the gateway's own config parser,
+ * the realm JSON, the Dockerfile and the Taskfile. No cluster, no network.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { loadConfig, type Config } from '../src/config.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}/${path}`, 'utf8');
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [field: string]: unknown;
+}
+
+// ---- rendering ---------------------------------------------------------------------------------
+
+/** Runs a renderer; undefined when the binary is not installed. */
+function run(cmd: string, args: string[]): string | undefined {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` failed (exit ${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+let rendered: K8sObject[] | Error | undefined;
+/** All objects from `kubectl kustomize k8s/` (standalone `kustomize build` if kubectl is absent). */
+function objects(): K8sObject[] {
+  if (rendered === undefined) {
+    try {
+      const out = run('kubectl', ['kustomize', 'k8s/']) ?? run('kustomize', ['build', 'k8s/']);
+      if (out === undefined) {
+        throw new Error(
+          'kubectl is not installed (not on PATH), so the Kubernetes manifests cannot be rendered. ' +
+            'Install kubectl >= 1.27 (it bundles kustomize v5), or the standalone kustomize v5 ' +
+            '(`go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0`), then re-run.',
+        );
+      }
+      rendered = parseAllDocuments(out).map((doc) => {
+        if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
+        return doc.toJS() as K8sObject;
+      });
+    } catch (error) {
+      rendered = error as Error;
+    }
+  }
+  if (rendered instanceof Error) throw rendered;
+  return rendered;
+}
+
+/** The one rendered object of that kind/namespace whose name is `name` or `name-<kustomize hash>`. */
+function find(kind: string, namespace: string, name: string): K8sObject {
+  const hits = objects().filter(
+    (o) =>
+      o.kind === kind &&
+      o.metadata.namespace === namespace &&
+      (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)),
+  );
+  if (hits.length !== 1) throw new Error(`expected one ${kind} ${namespace}/${name}, rendered ${hits.length}`);
+  return hits[0]!;
+}
+
+const deployment = (ns: string, name: string) => new Deployment(find('Deployment', ns, name) as never);
+const gatewayDeployment = () => deployment('inference-gateway', 'inference-gateway');
+const keycloakDeployment = () => deployment('keycloak', 'keycloak');
+
+function only<T>(items: readonly T[] | undefined, what: string): T {
+  expect(items, what).toHaveLength(1);
+  return items![0]!;
+}
+const gatewayContainer = () => only(gatewayDeployment().spec?.template.spec?.containers, 'gateway containers');
+const keycloakContainer = () => only(keycloakDeployment().spec?.template.spec?.containers, 'keycloak containers');
+
+/** A probe's or Service's port (number or container port name) as a container port number. */
+function resolvePort(container: IContainer, port: number | string | undefined): number | undefined {
+  if (typeof port === 'number') return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function env(container: IContainer, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+/** What the gateway process sees from its manifests: the ConfigMap plus the Secret (envFrom). */
+function manifestEnv(): Record<string, string> {
+  const cm = find('ConfigMap', 'inference-gateway', 'inference-gateway') as { data?: Record<string, string> };
+  const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
+  return { ...cm.data, ...secret.stringData };
+}
+const gatewayConfig = (): Config => loadConfig(manifestEnv());
+
+const realmJson = () => read('keycloak/inference-gateway-realm.json');
+const realmName = () => (JSON.parse(realmJson()) as { realm: string }).realm;
+
+// The kinds we emit, each with the model that carries its API schema.
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+};
+
+describe('k8s/ renders and is schema-valid', () => {
+  it('renders the gateway and Keycloak with `kubectl kustomize k8s/`', () => {
+    const ids = objects().map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'Namespace /inference-gateway',
+        'ServiceAccount inference-gateway/inference-gateway',
+        'ConfigMap inference-gateway/inference-gateway',
+        'Secret inference-gateway/inference-gateway',
+        'Deployment inference-gateway/inference-gateway',
+        'Service inference-gateway/inference-gateway',
+        'HorizontalPodAutoscaler inference-gateway/inference-gateway',
+        'PodDisruptionBudget inference-gateway/inference-gateway',
+        'Namespace /keycloak',
+        'ConfigMap keycloak/keycloak-realm',
+        'Deployment keycloak/keycloak',
+        'Service keycloak/keycloak',
+      ]),
+    );
+  });
+
+  it('every rendered object satisfies its Kubernetes API schema', () => {
+    const problems: string[] = [];
+    for (const o of objects()) {
+      const id = `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+      if (!Model) {
+        problems.push(`${id}: no schema for ${o.apiVersion} ${o.kind} (add it to MODELS)`);
+        continue;
+      }
+      try {
+        new Model(o as never).validate();
+      } catch (error) {
+        problems.push(`${id}: ${(error as Error).message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('puts every namespaced object into a Namespace that is rendered too', () => {
+    const namespaces = objects().filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
+    const stray = objects().filter((o) => o.kind !== 'Namespace' && !namespaces.includes(o.metadata.namespace ?? ''));
+    expect(stray.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([]);
+  });
+});
+
+describe('the gateway manifests agree with the gateway config parser', () => {
+  it('ConfigMap + Secret parse without configuration errors', () => {
+    expect(() => gatewayConfig()).not.toThrow();
+  });
+
+  it('no key is set in both the ConfigMap and the Secret (which one wins would be an accident)', () => {
+    const cm = find('ConfigMap', 'inference-gateway', 'inference-gateway') as { data?: Record<string, string> };
+    const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
+    expect(Object.keys(cm.data ?? {}).filter((k) => k in (secret.stringData ?? {}))).toEqual([]);
+  });
+
+  it('turns auth on for the Keycloak client `inference-gateway-client`', () => {
+    const { auth } = gatewayConfig();
+    expect(auth.enabled).toBe(true);
+    expect(auth.clientId).toBe('inference-gateway-client');
+    expect(auth.audience).toBe('inference-gateway-client');
+  });
+
+  it('trusts exactly the issuer Keycloak stamps on tokens: KC_HOSTNAME + the realm name', () => {
+    const kcHostname = env(keycloakContainer(), 'KC_HOSTNAME');
+    expect(kcHostname).toBeDefined();
+    expect(gatewayConfig().auth.issuerUrl).toBe(`${kcHostname}/realms/${realmName()}`);
+  });
+
+  it('reaches the issuer through the in-cluster Keycloak Service', () => {
+    const issuer = new URL(gatewayConfig().auth.issuerUrl);
+    const svc = new Service(find('Service', 'keycloak', 'keycloak') as never);
+    expect(issuer.hostname).toBe(`${svc.metadata?.name}.${svc.metadata?.namespace}`);
+    expect(Number(issuer.port || 80)).toBe(only(svc.spec?.ports, 'keycloak service ports').port);
+  });
+
+  it('the extra accepted issuer and the admin console URL use the port `task proxy-keycloak` forwards', () => {
+    const port = String(taskfile().vars.KEYCLOAK_PORT);
+    expect(gatewayConfig().auth.acceptedIssuers).toContain(`http://localhost:${port}/realms/${realmName()}`);
+    expect(env(keycloakContainer(), 'KC_HOSTNAME_ADMIN')).toBe(`http://localhost:${port}`);
+  });
+
+  it('listens on all interfaces', () => {
+    expect(gatewayConfig().server.host).toBe('0.0.0.0');
+  });
+
+  it('configures no provider: every API key slot ships empty', () => {
+    const config = gatewayConfig();
+    const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
+    for (const p of config.providers) expect(secret.stringData, p.spec.id).toHaveProperty(`${p.spec.envPrefix}_API_KEY`, '');
+    expect(config.providers.filter((p) => p.configured).map((p) => p.spec.id)).toEqual([]);
+  });
+
+  it('takes its environment from that ConfigMap and Secret', () => {
+    const envFrom = gatewayContainer().envFrom ?? [];
+    expect(envFrom.map((e) => e.configMapRef?.name ?? e.secretRef?.name)).toEqual(['inference-gateway', 'inference-gateway']);
+    expect(envFrom.map((e) => (e.configMapRef ? 'ConfigMap' : 'Secret'))).toEqual(['ConfigMap', 'Secret']);
+  });
+
+  it('exposes SERVER_PORT as the container port named http', () => {
+    const port = only(gatewayContainer().ports, 'gateway container ports');
+    expect(port.containerPort).toBe(gatewayConfig().server.port);
+    expect(port.name).toBe('http');
+  });
+
+  it.each(['startupProbe', 'readinessProbe', 'livenessProbe'] as const)('%s GETs /health on the server port', (probe) => {
+    const c = gatewayContainer();
+    expect(c[probe]?.httpGet?.path).toBe('/health');
+    expect(resolvePort(c, c[probe]?.httpGet?.port)).toBe(gatewayConfig().server.port);
+  });
+
+  it('the Service routes to the server port of the gateway pods', () => {
+    const svc = new Service(find('Service', 'inference-gateway', 'inference-gateway') as never);
+    const port = only(svc.spec?.ports, 'gateway service ports');
+    expect(resolvePort(gatewayContainer(), port.targetPort)).toBe(gatewayConfig().server.port);
+    expect(gatewayDeployment().spec?.template.metadata?.labels).toMatchObject(svc.spec?.selector ?? { selector: 'missing' });
+  });
+
+  it('the HPA scales the gateway Deployment on 70% CPU between 2 and 10 replicas', () => {
+    const hpa = new HorizontalPodAutoscaler(find('HorizontalPodAutoscaler', 'inference-gateway', 'inference-gateway') as never);
+    expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: gatewayDeployment().metadata?.name });
+    expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).toEqual([2, 10]);
+    const cpu = only(hpa.spec?.metrics, 'hpa metrics').resource;
+    expect([cpu?.name, cpu?.target.type, cpu?.target.averageUtilization]).toEqual(['cpu', 'Utilization', 70]);
+    expect(gatewayContainer().resources?.requests?.cpu, 'utilization needs a CPU request').toBeDefined();
+    expect(gatewayDeployment().spec?.replicas).toBe(hpa.spec?.minReplicas);
+  });
+
+  it('the PodDisruptionBudget keeps one gateway pod while allowing drains', () => {
+    const pdb = new PodDisruptionBudget(find('PodDisruptionBudget', 'inference-gateway', 'inference-gateway') as never);
+    expect(pdb.spec?.minAvailable).toBe(1);
+    expect(gatewayDeployment().spec?.template.metadata?.labels).toMatchObject(pdb.spec?.selector?.matchLabels ?? { selector: 'missing' });
+  });
+
+  it('runs hardened: non-root 10001, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp', () => {
+    const pod = gatewayDeployment().spec?.template.spec;
+    const c = gatewayContainer();
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser).toBe(10001);
+  });
+
+  it('gives the read-only container a writable emptyDir at /tmp', () => {
+    const mount = gatewayContainer().volumeMounts?.find((m) => m.mountPath === '/tmp');
+    const volume = gatewayDeployment().spec?.template.spec?.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.emptyDir).toBeDefined();
+  });
+
+  it('mounts no Kubernetes API token', () => {
+    const sa = new ServiceAccount(find('ServiceAccount', 'inference-gateway', 'inference-gateway') as never);
+    expect(sa.automountServiceAccountToken).toBe(false);
+    expect(gatewayDeployment().spec?.template.spec?.serviceAccountName).toBe(sa.metadata?.name);
+    expect(gatewayDeployment().spec?.template.spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('drains: a preStop pause, then a grace period long enough for in-flight streams', () => {
+    const preStop = gatewayContainer().lifecycle?.preStop;
+    expect(preStop?.sleep ?? preStop?.exec, 'a preStop pause (sleep or exec)').toBeDefined();
+    const pause = preStop?.sleep?.seconds ?? 0;
+    expect(gatewayDeployment().spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + 30);
+  });
+});
+
+describe('Keycloak manifests', () => {
+  it('the realm ConfigMap holds keycloak/inference-gateway-realm.json byte for byte', () => {
+    const cm = find('ConfigMap', 'keycloak', 'keycloak-realm') as { data?: Record<string, string> };
+    expect(cm.data).toEqual({ 'inference-gateway-realm.json': realmJson() });
+  });
+
+  it('imports that ConfigMap as a realm at start-up', () => {
+    const cm = find('ConfigMap', 'keycloak', 'keycloak-realm');
+    const mount = keycloakContainer().volumeMounts?.find((m) => m.mountPath.replace(/\/$/, '') === '/opt/keycloak/data/import');
+    const volume = keycloakDeployment().spec?.template.spec?.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.configMap?.name).toBe(cm.metadata.name); // the generated, hash-suffixed name
+    expect(keycloakContainer().args).toEqual(expect.arrayContaining(['start-dev', '--import-realm']));
+  });
+
+  it('runs the official Keycloak 26 image', () => {
+    expect(keycloakContainer().image).toMatch(/^quay\.io\/keycloak\/keycloak:26(\.|$)/);
+  });
+
+  it('is ready when /health/ready on the management port 9000 says so', () => {
+    const c = keycloakContainer();
+    expect(env(c, 'KC_HEALTH_ENABLED')).toBe('true');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    expect(resolvePort(c, c.readinessProbe?.httpGet?.port)).toBe(9000);
+  });
+
+  it('the keycloak Service routes to the HTTP port', () => {
+    const svc = new Service(find('Service', 'keycloak', 'keycloak') as never);
+    const port = only(svc.spec?.ports, 'keycloak service ports');
+    expect(resolvePort(keycloakContainer(), port.targetPort)).toBe(8080);
+    expect(keycloakDeployment().spec?.template.metadata?.labels).toMatchObject(svc.spec?.selector ?? { selector: 'missing' });
+  });
+});
+
+// ---- Dockerfile ------------------------------------------------------------------------------
+
+/** The runtime (last) stage's instructions, continuation lines joined, comments dropped. */
+function runtimeStage(): { op: string; args: string }[] {
+  const lines = read('Dockerfile').replace(/\\\n/g, ' ').split('\n');
+  const instructions = lines
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op = '', ...rest] = l.split(/\s+/);
+      return { op: op.toUpperCase(), args: rest.join(' ') };
+    });
+  const lastFrom = instructions.map((i) => i.op).lastIndexOf('FROM');
+  return instructions.slice(lastFrom);
+}
+const dockerArgs = (op: string) => runtimeStage().filter((i) => i.op === op).map((i) => i.args);
+function dockerEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const args of dockerArgs('ENV')) {
+    for (const pair of args.split(/\s+/)) {
+      const [k, v] = pair.split('=');
+      if (k && v !== undefined) out[k] = v;
+    }
+  }
+  return out;
+}
+
+describe('Dockerfile (runtime stage)', () => {
+  it('EXPOSEs the container port and sets SERVER_PORT to it', () => {
+    const containerPort = only(gatewayContainer().ports, 'gateway container ports').containerPort;
+    expect(dockerArgs('EXPOSE').map((p) => Number(p.replace(/\/tcp$/, '')))).toEqual([containerPort]);
+    expect(dockerEnv()).toMatchObject({ SERVER_HOST: '0.0.0.0', SERVER_PORT: String(containerPort), NODE_ENV: 'production' });
+  });
+
+  it('runs as the numeric non-root UID the Deployment pins', () => {
+    const user = dockerArgs('USER').at(-1) ?? '';
+    expect(user.split(':')[0]).toBe(String(gatewayDeployment().spec?.template.spec?.securityContext?.runAsUser));
+  });
+
+  it('starts dist/main.js with node directly and health-checks /health', () => {
+    expect(JSON.parse(dockerArgs('CMD').at(-1) ?? 'null')).toEqual(['node', 'dist/main.js']);
+    expect(dockerArgs('HEALTHCHECK').at(-1)).toMatch(/CMD \["node".*\/health/);
+  });
+});
+
+// ---- Taskfile ---------------------------------------------------------------------------------
+
+interface Taskfile {
+  version: string;
+  vars: Record<string, unknown>;
+  tasks: Record<string, { cmds?: (string | { cmd?: string; task?: string })[] }>;
+}
+const taskfile = () => parse(read('Taskfile.yml')) as Taskfile;
+const commands = (task: string) =>
+  (taskfile().tasks[task]?.cmds ?? []).map((c) => (typeof c === 'string' ? c : (c.cmd ?? `task ${c.task}`))).join('\n');
+
+describe('Taskfile.yml', () => {
+  it('is a go-task v3 file with every walkthrough task', () => {
+    expect(String(taskfile().version)).toBe('3');
+    expect(Object.keys(taskfile().tasks)).toEqual(
+      expect.arrayContaining([
+        'cluster-create',
+        'cluster-delete',
+        'build',
+        'load',
+        'deploy-keycloak',
+        'proxy-keycloak',
+        'token',
+        'deploy-inference-gateway',
+        'proxy-inference-gateway',
+        'undeploy-keycloak',
+        'undeploy-inference-gateway',
+        'clean',
+      ]),
+    );
+  });
+
+  it('deploys with `kubectl apply -k` from the kustomize tree', () => {
+    expect(commands('deploy-keycloak')).toContain('kubectl apply -k k8s/keycloak');
+    expect(commands('deploy-inference-gateway')).toContain('kubectl apply -k k8s/inference-gateway');
+  });
+
+  it.each([
+    ['proxy-keycloak', 'keycloak', 'keycloak'],
+    ['proxy-inference-gateway', 'inference-gateway', 'inference-gateway'],
+  ])('%s port-forwards to the %s Service port', (task, namespace, name) => {
+    const svcPort = only(new Service(find('Service', namespace, name) as never).spec?.ports, `${name} ports`).port;
+    expect(commands(task)).toMatch(new RegExp(`-n ${namespace} port-forward svc/${name} \\S+:${svcPort}$`));
+  });
+});
