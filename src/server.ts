@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { Gateway } from './gateway.js';
 import { createLogger, type Logger } from './logger.js';
+import { TokenVerifier } from './auth/verifier.js';
+import type { Identity } from './auth/identity.js';
+import { GatewayError, toGatewayError } from './errors.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createRestHandler } from './rest/router.js';
@@ -29,22 +32,43 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const gateway = new Gateway(config, logger);
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
   const yoga = createGraphQLServer(gateway, logger);
-  const authenticate = async (_authorization: string | undefined) => null;
+  const verifier = config.auth.enabled ? new TokenVerifier(config.auth, logger) : undefined;
+  verifier?.warmUp();
+  const authenticate = verifier
+    ? (authorization: string | undefined) => verifier.authenticate(authorization)
+    : async () => null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
+    let identity: Identity | null = null;
+    res.once('close', () => {
+      // One line per request; the query string stays out (it may carry what a client should not have sent).
+      logger.info(
+        { method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, subject: identity?.subject, client: identity?.clientId },
+        'request',
+      );
+    });
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       if (path === '/graphql') {
-        const identity = await authenticate(req.headers.authorization);
+        // The GraphiQL page itself loads without a token; every operation needs one.
+        if (!isGraphiQLPage(req)) {
+          try {
+            identity = await authenticate(req.headers.authorization);
+          } catch (error) {
+            return sendGraphQLError(res, error);
+          }
+        }
         return void (await yoga(req, res, { identity }));
       }
+      identity = await authenticate(req.headers.authorization);
       await rest(req, res, path, query);
     } catch (error) {
-      if (!(error instanceof Error && 'status' in error)) logger.error({ err: error, path }, 'unexpected error');
+      if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error);
     }
   };
@@ -79,4 +103,14 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       await gateway.close();
     },
   };
+}
+
+function isGraphiQLPage(req: IncomingMessage): boolean {
+  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+}
+
+/** Errors raised before Yoga runs (authentication) still answer in GraphQL's shape. */
+function sendGraphQLError(res: ServerResponse, error: unknown): void {
+  const e = toGatewayError(error);
+  sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code, ...e.extensions } }] }, { ...e.headers });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatCompletionDocument, ModelsDocument, ProvidersDocument } from './generated/graphql.js';
+import { ChatCompletionDocument, MeDocument, ModelsDocument, ProvidersDocument } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { gql } from './helpers/graphql.js';
@@ -56,6 +56,13 @@ describe('Query.providers', () => {
     const res = await gql(gw.url, ProvidersDocument, {});
     expect(res.data!.providers).toHaveLength(15);
     expect(res.data!.providers.filter((p) => p.configured).map((p) => p.id).sort()).toEqual(['anthropic', 'groq']);
+  });
+});
+
+describe('Query.me', () => {
+  it('is null when authentication is off', async () => {
+    const res = await gql(gw.url, MeDocument, {});
+    expect(res.data).toEqual({ me: null });
   });
 });
 

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.js';
 import './scalars.js';
 import './models.js';
+import './identity.js';
 import './chat-input.js';
 import './chat.js';
 import './chat-stream.js';

@@ -1,0 +1,105 @@
+/**
+ * The issuer's signing keys: found through OIDC discovery, cached, refreshed in the background when
+ * stale, refetched at once (rate-limited) when a token names a key we do not know. Once we have keys
+ * we keep them: an identity provider that is down must not lock out tokens it signed earlier.
+ */
+import { createLocalJWKSet, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
+import type { Logger } from '../logger.js';
+
+export interface SigningKeysOptions {
+  readonly issuerUrl: string;
+  /** Keys older than this are refreshed in the background (the old ones keep serving meanwhile). */
+  readonly maxAgeMs?: number;
+  /** Least time between two fetches triggered by unknown key ids. */
+  readonly cooldownMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export class SigningKeysUnavailableError extends Error {}
+
+const COLD_RETRY_MS = 2_000;
+
+function unavailable(error: unknown): SigningKeysUnavailableError {
+  return new SigningKeysUnavailableError(`identity provider's signing keys are unavailable (${(error as Error).message})`);
+}
+
+type KeyResolver = ReturnType<typeof createLocalJWKSet>;
+
+export class SigningKeys {
+  private resolver: KeyResolver | undefined;
+  private kids = new Set<string | undefined>();
+  private fetchedAt = 0;
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  /** Refetches for unknown key ids are rate-limited on their own clock, apart from scheduled ones. */
+  private lastUnknownKidFetch = Number.NEGATIVE_INFINITY;
+  private inflight: Promise<void> | undefined;
+  private jwksUri: string | undefined;
+  private lastError: Error | undefined;
+  private readonly maxAgeMs: number;
+  private readonly cooldownMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: SigningKeysOptions, private readonly logger: Logger) {
+    this.maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
+    this.cooldownMs = options.cooldownMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  /** The key resolver jose calls with each token's protected header. */
+  readonly getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+    if (!this.resolver) {
+      // Nothing cached and the last try just failed: answer at once instead of hammering a down IdP.
+      if (!this.inflight && this.lastError && Date.now() - this.lastAttempt < COLD_RETRY_MS) throw unavailable(this.lastError);
+      await this.refresh(true);
+    }
+    else if (!this.kids.has(header.kid) && Date.now() - this.lastUnknownKidFetch >= this.cooldownMs) {
+      // A key we have not seen: the issuer may have rotated. Rate-limited, so junk kids cannot hammer it.
+      this.lastUnknownKidFetch = Date.now();
+      await this.refresh(false).catch(() => {});
+    } else if (Date.now() - this.fetchedAt > this.maxAgeMs) {
+      void this.refresh(false).catch(() => {});
+    }
+    return this.resolver!(header, token);
+  };
+
+  /** Fetches the key set; `required` means there is nothing cached to fall back on. */
+  refresh(required: boolean): Promise<void> {
+    this.inflight ??= this.fetchKeys().finally(() => {
+      this.inflight = undefined;
+    });
+    return required ? this.inflight.catch((error) => Promise.reject(unavailable(error))) : this.inflight;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.lastAttempt = Date.now();
+    try {
+      this.jwksUri ??= await this.discover();
+      const jwks = await getJson<JSONWebKeySet>(this.jwksUri, this.timeoutMs);
+      if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
+      // Keycloak also publishes an encryption key (use: enc); only signing keys verify tokens.
+      const keys = jwks.keys.filter((k) => k.use === undefined || k.use === 'sig');
+      this.resolver = createLocalJWKSet({ keys });
+      this.kids = new Set(keys.map((k) => k.kid));
+      this.fetchedAt = Date.now();
+      this.lastError = undefined;
+      this.logger.debug({ jwksUri: this.jwksUri, keys: keys.length }, 'signing keys refreshed');
+    } catch (error) {
+      this.lastError = error as Error;
+      this.logger.warn({ issuer: this.options.issuerUrl, err: (error as Error).message }, 'fetching signing keys failed');
+      throw error;
+    }
+  }
+
+  private async discover(): Promise<string> {
+    const url = `${this.options.issuerUrl}/.well-known/openid-configuration`;
+    const doc = await getJson<{ jwks_uri?: unknown }>(url, this.timeoutMs);
+    if (typeof doc?.jwks_uri !== 'string') throw new Error(`${url} has no jwks_uri`);
+    return doc.jwks_uri;
+  }
+}
+
+async function getJson<T>(url: string, timeoutMs: number): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}
