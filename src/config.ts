@@ -32,6 +32,10 @@ export interface Config {
     readonly writeTimeoutMs: number;
     readonly idleTimeoutMs: number;
     readonly maxRequestBodySize: number;
+    /** How long SIGTERM waits for in-flight requests and streams before cutting them. */
+    readonly shutdownTimeoutMs: number;
+    /** The longest a single stream may run, however steadily it flows. */
+    readonly maxStreamDurationMs: number;
   };
   readonly auth: AuthConfig;
   readonly providers: readonly ProviderConfig[];
@@ -160,6 +164,8 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
       writeTimeoutMs: duration('30s', 'SERVER_WRITE_TIMEOUT'),
       idleTimeoutMs: duration('120s', 'SERVER_IDLE_TIMEOUT'),
       maxRequestBodySize: integer(10 * 1024 * 1024, 'SERVER_MAX_REQUEST_BODY_SIZE', 1, 2 ** 31),
+      shutdownTimeoutMs: duration('30s', 'SERVER_SHUTDOWN_TIMEOUT'),
+      maxStreamDurationMs: duration('10m', 'SERVER_MAX_STREAM_DURATION'),
     },
     auth: {
       enabled: bool(false, 'ENABLE_AUTH', 'AUTH_ENABLED'),

@@ -81,8 +81,8 @@ export class UpstreamUnavailableError extends GatewayError {
 }
 
 export class UpstreamTimeoutError extends GatewayError {
-  constructor(provider: string, ms: number) {
-    super(`${provider}: no response within ${formatMs(ms)}`, 504, 'UPSTREAM_TIMEOUT', { provider, status: 504 });
+  constructor(provider: string, ms: number, what = 'no response within') {
+    super(`${provider}: ${what} ${formatMs(ms)}`, 504, 'UPSTREAM_TIMEOUT', { provider, status: 504 });
   }
 }
 

@@ -23,6 +23,7 @@ export class Gateway {
     const timeouts = {
       readTimeoutMs: config.server.readTimeoutMs,
       streamIdleTimeoutMs: config.server.writeTimeoutMs,
+      maxStreamDurationMs: config.server.maxStreamDurationMs,
     };
     this.providers = new Map(config.providers.map((p) => [p.spec.id, new Provider(p, timeouts)]));
     this.allowed = new Set(config.allowedModels);

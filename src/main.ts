@@ -8,11 +8,28 @@ try {
   const configured = app.gateway.configuredProviders().map((p) => p.id);
   app.logger.info({ url: app.url, providers: configured, auth: config.auth.enabled }, 'gateway listening');
   console.log(`GraphQL Inference Gateway listening on ${app.url} (GraphQL at ${app.url}/graphql)`);
-  const stop = () => {
-    app.close().then(() => process.exit(0), () => process.exit(1));
+
+  // First signal: drain gracefully. Second signal: cut what is left now.
+  const force = new AbortController();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      app.logger.warn({ signal }, 'second signal: cutting in-flight requests');
+      force.abort();
+      return;
+    }
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down');
+    app.shutdown(config.server.shutdownTimeoutMs, force.signal).then(
+      () => process.exit(0),
+      (error) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

@@ -4,22 +4,29 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
-import { Gateway } from './gateway.js';
-import { createLogger, type Logger } from './logger.js';
-import { TokenVerifier } from './auth/verifier.js';
 import type { Identity } from './auth/identity.js';
+import { TokenVerifier } from './auth/verifier.js';
+import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
-import { createGraphQLServer } from './graphql/yoga.js';
+import { Gateway } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
-import { createRestHandler } from './rest/router.js';
+import { createGraphQLServer } from './graphql/yoga.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
 import { sendError, sendJson } from './rest/http.js';
+import { createRestHandler } from './rest/router.js';
 
 export interface GatewayServer {
   readonly url: string;
   readonly server: Server;
   readonly gateway: Gateway;
   readonly logger: Logger;
+  /**
+   * Stops gracefully: drain for up to `graceMs` (or until `force` fires), then cut what is left
+   * with a "shutting down" error and close everything.
+   */
+  shutdown(graceMs?: number, force?: AbortSignal): Promise<void>;
+  /** Immediate stop, for tests and after shutdown. */
   close(): Promise<void>;
 }
 
@@ -30,6 +37,7 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<GatewayServer> {
   const logger = options.logger ?? createLogger(config.environment);
   const gateway = new Gateway(config, logger);
+  const lifecycle = new Lifecycle();
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
   const yoga = createGraphQLServer(gateway, logger);
   const verifier = config.auth.enabled ? new TokenVerifier(config.auth, logger) : undefined;
@@ -45,6 +53,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     let identity: Identity | null = null;
+    lifecycle.track(res);
     res.once('close', () => {
       // One line per request; the query string stays out (it may carry what a client should not have sent).
       logger.info(
@@ -52,8 +61,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         'request',
       );
     });
+    // While draining, finish this request but don't keep its connection for another.
+    if (lifecycle.draining) res.setHeader('connection', 'close');
     try {
-      if (path === '/health') return sendJson(res, 200, { message: 'OK' });
+      if (path === '/health') {
+        return lifecycle.draining ? sendJson(res, 503, { message: 'shutting down' }) : sendJson(res, 200, { message: 'OK' });
+      }
+      const signal = lifecycle.requestSignal(res);
       if (path === '/graphql') {
         // The GraphiQL page itself loads without a token; every operation needs one.
         if (!isGraphiQLPage(req)) {
@@ -63,10 +77,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
             return sendGraphQLError(res, error);
           }
         }
-        return void (await yoga(req, res, { identity }));
+        return void (await yoga(req, res, { identity, signal }));
       }
       identity = await authenticate(req.headers.authorization);
-      await rest(req, res, path, query);
+      await rest(req, res, path, query, signal);
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error);
@@ -88,20 +102,43 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       resolve();
     });
   });
-  const websocket = attachGraphQLWebSocket(server, yoga, authenticate, logger);
+  const websocket = attachGraphQLWebSocket(server, yoga, authenticate, lifecycle, logger);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closed: Promise<void> | undefined;
+  const closeNow = () =>
+    (closed ??= (async () => {
+      lifecycle.cutInflight();
+      await websocket.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    })());
+
   return {
     url: `http://${host}:${address.port}`,
     server,
     gateway,
     logger,
-    async close() {
-      await websocket.close();
+    async shutdown(graceMs = config.server.shutdownTimeoutMs, force) {
+      lifecycle.draining = true;
+      server.close(); // no new connections; idle keep-alive ones are closed by Node
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await gateway.close();
+      websocket.stopAccepting();
+      logger.info({ inflight: lifecycle.inflightCount + websocket.activeCount(), graceMs }, 'draining');
+      const deadline = AbortSignal.timeout(graceMs);
+      const stop = force ? AbortSignal.any([deadline, force]) : deadline;
+      await Promise.all([lifecycle.drained(stop), websocket.drained(stop)]);
+      if (lifecycle.inflightCount + websocket.activeCount() > 0) {
+        logger.warn({ inflight: lifecycle.inflightCount + websocket.activeCount() }, 'grace period over: cutting in-flight requests');
+        lifecycle.cutInflight();
+        // Give the cut requests a moment to write their error and end cleanly.
+        await Promise.all([lifecycle.drained(AbortSignal.timeout(2000)), websocket.drained(AbortSignal.timeout(2000))]);
+      }
+      await closeNow();
     },
+    close: closeNow,
   };
 }
 

@@ -15,6 +15,8 @@ describe('defaults', () => {
       writeTimeoutMs: 30_000,
       idleTimeoutMs: 120_000,
       maxRequestBodySize: 10_485_760,
+      shutdownTimeoutMs: 30_000,
+      maxStreamDurationMs: 600_000,
     });
     expect(config.auth).toMatchObject({
       enabled: false,

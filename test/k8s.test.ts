@@ -287,6 +287,12 @@ describe('the gateway manifests agree with the gateway config parser', () => {
     const pause = preStop?.sleep?.seconds ?? 0;
     expect(gatewayDeployment().spec?.template.spec?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(pause + 30);
   });
+
+  it("lets the gateway's own drain (SERVER_SHUTDOWN_TIMEOUT) finish before Kubernetes kills the pod", () => {
+    const pause = gatewayContainer().lifecycle?.preStop?.sleep?.seconds ?? 0;
+    const drainSeconds = gatewayConfig().server.shutdownTimeoutMs / 1000;
+    expect(pause + drainSeconds).toBeLessThan(gatewayDeployment().spec!.template.spec!.terminationGracePeriodSeconds!);
+  });
 });
 
 describe('Keycloak manifests', () => {
@@ -300,6 +306,9 @@ describe('Keycloak manifests', () => {
     const mount = keycloakContainer().volumeMounts?.find((m) => m.mountPath.replace(/\/$/, '') === '/opt/keycloak/data/import');
     const volume = keycloakDeployment().spec?.template.spec?.volumes?.find((v) => v.name === mount?.name);
     expect(volume?.configMap?.name).toBe(cm.metadata.name); // the generated, hash-suffixed name
+    // Keycloak's importer refuses (and Keycloak exits) unless the file is named `<realm>-realm.json`.
+    const realm = JSON.parse(realmJson()).realm;
+    expect(volume?.configMap?.items).toEqual([{ key: 'inference-gateway-realm.json', path: `${realm}-realm.json` }]);
     expect(keycloakContainer().args).toEqual(expect.arrayContaining(['start-dev', '--import-realm']));
   });
 

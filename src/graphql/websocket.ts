@@ -7,7 +7,9 @@ import type { Duplex } from 'node:stream';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Context } from 'graphql-ws';
 import type { Identity } from '../auth/identity.js';
+import type { Lifecycle } from '../lifecycle.js';
 import { toGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLServer } from './yoga.js';
@@ -17,8 +19,9 @@ export type Authenticate = (authorization: string | undefined) => Promise<Identi
 /** What a connection carries from `onConnect` to its operations. */
 type ConnectionState = {
   identity: Identity | null;
-  /** Aborted when the socket closes. */
-  closed: AbortController;
+  /** Aborted when the socket closes or the gateway cuts in-flight work. */
+  signal: AbortSignal;
+  release: () => void;
 };
 
 type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
@@ -27,13 +30,20 @@ interface RootValue {
   subscribe: Enveloped['subscribe'];
 }
 
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, authenticate: Authenticate, logger: Logger) {
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, authenticate: Authenticate, lifecycle: Lifecycle, logger: Logger) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const connections = new Set<Context<Record<string, unknown> | undefined, unknown>>();
+  let accepting = true;
+  let onIdle: (() => void) | undefined;
+  const activeCount = () => [...connections].reduce((n, ctx) => n + Object.keys(ctx.subscriptions).length, 0);
+  // graphql-ws forgets a finished operation right after its hooks run; look once it has.
+  const checkIdle = () => setImmediate(() => activeCount() === 0 && onIdle?.());
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/graphql') {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (path !== '/graphql' || !accepting) {
+      const status = accepting ? '404 Not Found' : '503 Service Unavailable';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -52,15 +62,21 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
           ctx.extra.socket.close(4401, toGatewayError(error).message.slice(0, 120));
           return false;
         }
-        const closed = new AbortController();
-        ctx.extra.socket.once('close', () => closed.abort());
-        ctx.extra.closed = closed;
+        const { signal, release } = lifecycle.connectionSignal();
+        Object.assign(ctx.extra, { signal, release });
+        connections.add(ctx);
         return true;
       },
+      onClose: (ctx) => {
+        ctx.extra.release?.();
+        connections.delete(ctx);
+        checkIdle();
+      },
+      onComplete: () => void checkIdle(),
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           identity: ctx.extra.identity ?? null,
-          signal: ctx.extra.closed!.signal,
+          signal: ctx.extra.signal!,
           params: payload,
         });
         let document;
@@ -91,6 +107,18 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
   );
 
   return {
+    stopAccepting() {
+      accepting = false;
+    },
+    activeCount,
+    /** Resolves when no operation runs, or when `signal` fires. */
+    drained(signal: AbortSignal): Promise<void> {
+      if (activeCount() === 0 || signal.aborted) return Promise.resolve();
+      return new Promise((resolve) => {
+        onIdle = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    },
     async close() {
       server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Server shutting down');

@@ -3,7 +3,7 @@
  * chat wire format (all of ours; see catalog.ts for what differs between them).
  */
 import type { ProviderConfig } from '../config.js';
-import { UpstreamError, UpstreamUnavailableError } from '../errors.js';
+import { UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
 import { parseSse } from '../sse.js';
 import type { ProviderSpec } from './catalog.js';
 import { normaliseModels } from './model-lists.js';
@@ -70,8 +70,11 @@ export class Provider {
 
   private async *chunks(res: UpstreamResponse, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
     let finished = false;
+    const { maxStreamDurationMs } = this.upstream.timeouts;
+    const deadline = maxStreamDurationMs > 0 ? performance.now() + maxStreamDurationMs : Infinity;
     try {
       for await (const event of parseSse(res.body)) {
+        if (performance.now() > deadline) throw new UpstreamTimeoutError(this.id, maxStreamDurationMs, 'stream ran longer than');
         if (event.data === '[DONE]') return;
         if (event.event === 'error') throw this.streamError(event.data);
         let chunk: ChatCompletionChunk;

@@ -11,6 +11,8 @@ export interface UpstreamTimeouts {
   readonly readTimeoutMs: number;
   /** Longest silence between two pieces of a stream's body once it has started. */
   readonly streamIdleTimeoutMs: number;
+  /** Longest a stream may run in all. */
+  readonly maxStreamDurationMs: number;
 }
 
 export interface UpstreamRequest {
@@ -38,7 +40,7 @@ export class Upstream {
   private readonly basePath: string;
   private readonly credentials: Record<string, string>;
 
-  constructor(config: ProviderConfig, private readonly timeouts: UpstreamTimeouts) {
+  constructor(config: ProviderConfig, readonly timeouts: UpstreamTimeouts) {
     this.provider = config.spec.id;
     const base = new URL(config.url);
     this.basePath = base.pathname.replace(/\/+$/, '');
@@ -89,7 +91,10 @@ export class Upstream {
   /** Maps a failure while reading an opened body (stream cut, idle timeout) to a gateway error. */
   translate(error: unknown, callerSignal?: AbortSignal): Error {
     if (error instanceof GatewayError || error instanceof ClientGoneError) return error;
-    if (callerSignal?.aborted) return new ClientGoneError();
+    if (callerSignal?.aborted) {
+      // Aborted on purpose by the gateway (shutting down) carries its reason; otherwise the client left.
+      return callerSignal.reason instanceof GatewayError ? callerSignal.reason : new ClientGoneError();
+    }
     const code = (error as { code?: string }).code ?? '';
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return new UpstreamTimeoutError(this.provider, this.timeouts.readTimeoutMs);

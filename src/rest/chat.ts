@@ -8,7 +8,7 @@ import { toGatewayError } from '../errors.js';
 import { ClientGoneError } from '../providers/upstream.js';
 import { sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
-import { clientSignal, parseJsonBody, readBody, sendJson } from './http.js';
+import { parseJsonBody, readBody, sendJson } from './http.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -23,9 +23,9 @@ export async function chatCompletions(
   res: ServerResponse,
   query: URLSearchParams,
   maxBody: number,
+  signal: AbortSignal,
 ): Promise<void> {
   const request = validateChatRequest(parseJsonBody(await readBody(req, maxBody)));
-  const signal = clientSignal(res);
   const providerId = query.get('provider');
   if (!request.stream) {
     const { completion } = await gateway.chat(request, providerId, signal);
@@ -40,7 +40,7 @@ export async function chatCompletions(
     }
     res.end(sseData('[DONE]'));
   } catch (error) {
-    if (error instanceof ClientGoneError || signal.aborted) return;
+    if (error instanceof ClientGoneError) return;
     // Headers are gone already: say so in-band, and end without [DONE] so no client mistakes it for success.
     res.end(sseData(JSON.stringify({ error: toGatewayError(error).message })));
   }

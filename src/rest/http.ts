@@ -2,7 +2,6 @@
  * Small helpers for the plain `node:http` request path the REST shim runs on: bounded body reading,
  * JSON replies, and the contract's `{"error": "..."}` shape for every failure.
  */
-import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, toGatewayError } from '../errors.js';
 
@@ -73,15 +72,4 @@ export function sendError(res: ServerResponse, error: unknown): void {
   const headers: Record<string, string> = { ...e.headers };
   if (e.status === 413) headers.connection = 'close';
   sendJson(res, e.status, { error: e.message }, headers);
-}
-
-/** An AbortSignal that fires when the client goes away before the response is complete. */
-export function clientSignal(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  // Fan-out over every provider listens on this one signal.
-  setMaxListeners(64, controller.signal);
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import type { Gateway } from '../gateway.js';
 import { BadRequestError } from '../errors.js';
-import { clientSignal, readBody } from './http.js';
+import { readBody } from './http.js';
 
 const DROP_REQUEST = new Set([
   'authorization', 'x-api-key', 'cookie', 'host', 'connection', 'keep-alive', 'proxy-authorization',
@@ -15,7 +15,15 @@ const DROP_REQUEST = new Set([
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'set-cookie']);
 
-export async function proxy(gateway: Gateway, req: IncomingMessage, res: ServerResponse, path: string, query: string, maxBody: number) {
+export async function proxy(
+  gateway: Gateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: string,
+  maxBody: number,
+  signal: AbortSignal,
+) {
   // path is `/proxy/<provider>/<rest>`
   const rest = path.slice('/proxy/'.length);
   const slash = rest.indexOf('/');
@@ -30,7 +38,6 @@ export async function proxy(gateway: Gateway, req: IncomingMessage, res: ServerR
   for (const [name, value] of Object.entries(req.headers)) {
     if (!DROP_REQUEST.has(name) && typeof value === 'string') headers[name] = value;
   }
-  const signal = clientSignal(res);
   const upstream = await provider.upstream.open({ method, path: upstreamPath, headers, body, signal }, { errorsAsExceptions: false });
   const responseHeaders: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream.headers)) {

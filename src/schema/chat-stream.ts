@@ -67,7 +67,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, { input }, ctx) => {
       // Our own controller: an async generator's return() waits for the pending read, abort() does not.
       const controller = new AbortController();
-      const onClientGone = () => controller.abort();
+      const onClientGone = () => controller.abort(ctx.signal.reason);
       ctx.signal.addEventListener('abort', onClientGone, { once: true });
       try {
         const { provider, chunks } = await ctx.gateway.chatStream(toChatRequest(input), input.provider, controller.signal);
