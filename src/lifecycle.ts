@@ -1,6 +1,6 @@
 /**
- * Graceful shutdown. Draining: health turns 503 (so load balancers stop sending), no new
- * connections, in-flight requests and streams run to their end. At the deadline (or a second
+ * Graceful shutdown. Draining: the port stops taking connections (so health checks fail and load
+ * balancers stop sending), in-flight requests and streams run to their end. At the deadline (or a second
  * signal) what is still running is cut with a clear "shutting down" error, not a bare reset.
  */
 import type { ServerResponse } from 'node:http';
@@ -8,7 +8,6 @@ import { setMaxListeners } from 'node:events';
 import { ServiceUnavailableError } from './errors.js';
 
 export class Lifecycle {
-  draining = false;
   private readonly cutController = new AbortController();
   private inflight = 0;
   private idle: (() => void) | undefined;

@@ -61,12 +61,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         'request',
       );
     });
-    // While draining, finish this request but don't keep its connection for another.
-    if (lifecycle.draining) res.setHeader('connection', 'close');
     try {
-      if (path === '/health') {
-        return lifecycle.draining ? sendJson(res, 503, { message: 'shutting down' }) : sendJson(res, 200, { message: 'OK' });
-      }
+      if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       const signal = lifecycle.requestSignal(res);
       if (path === '/graphql') {
         // The GraphiQL page itself loads without a token; every operation needs one.
@@ -122,7 +118,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     gateway,
     logger,
     async shutdown(graceMs = config.server.shutdownTimeoutMs, force) {
-      lifecycle.draining = true;
       server.close(); // no new connections; idle keep-alive ones are closed by Node
       server.closeIdleConnections();
       websocket.stopAccepting();

@@ -26,6 +26,9 @@ export interface UpstreamRequest {
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
+/** A chat completion or model list is kilobytes; anything this big is a broken or hostile upstream. */
+export const MAX_JSON_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 /** Thrown when the caller's own signal aborted the exchange: nobody is waiting for an answer. */
 export class ClientGoneError extends Error {
   constructor() {
@@ -61,7 +64,10 @@ export class Upstream {
     try {
       const res = await this.send({ ...req, signal }, this.timeouts.readTimeoutMs, this.timeouts.readTimeoutMs);
       await throwIfError(this.provider, res);
-      const text = await res.body.text();
+      const text = await readLimited(res, MAX_JSON_RESPONSE_BYTES);
+      if (text === undefined) {
+        throw new UpstreamUnavailableError(this.provider, `upstream answer is larger than ${MAX_JSON_RESPONSE_BYTES} bytes`);
+      }
       try {
         return JSON.parse(text) as T;
       } catch {
@@ -144,6 +150,21 @@ export class Upstream {
       },
     };
   }
+}
+
+/** The body as text, or undefined (and the body destroyed) once it passes `limit` bytes. */
+async function readLimited(res: UpstreamResponse, limit: number): Promise<string | undefined> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of res.body) {
+    size += (part as Buffer).length;
+    if (size > limit) {
+      res.body.destroy();
+      return undefined;
+    }
+    parts.push(part as Buffer);
+  }
+  return Buffer.concat(parts, size).toString('utf8');
 }
 
 /** Turns an upstream 4xx/5xx into an UpstreamError carrying the provider's own message. */

@@ -3,7 +3,8 @@
  * OpenAI chat completions (JSON and SSE, tool calls, usage), each vendor's own model list, each
  * vendor's auth header and error body. Misbehaviour is chosen by model name, so one fake serves
  * every test: `fail-<status>`, `hang` (never answers), `reset` (drops the socket), `malformed`,
- * `cut-stream` (drops the socket mid-stream), `slow-stream` (one chunk then silence), `error-stream`.
+ * `cut-stream` (drops the socket mid-stream), `slow-stream` (one chunk then silence), `error-stream`,
+ * `paced-stream` (a whole stream, 40 ms between chunks), `endless-stream` (chunks every 20 ms, forever).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -106,6 +107,21 @@ function chat(request: any, res: ServerResponse): void {
   }
   if (model === 'hang') return; // never answers; the client must give up on its own
   if (model === 'reset') return void res.socket?.destroy();
+  if (model === 'huge') {
+    // 40 MiB of valid-looking JSON, written in pieces.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"id":"chatcmpl-huge","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"');
+    const piece = 'x'.repeat(1024 * 1024);
+    let left = 40;
+    const more = () => {
+      while (left > 0) {
+        left--;
+        if (!res.write(piece)) return void res.once('drain', more);
+      }
+      res.end('"},"finish_reason":"stop"}]}');
+    };
+    return more();
+  }
   if (model === 'malformed') {
     res.writeHead(200, { 'content-type': 'application/json' });
     return void res.end('{"id": "chatcmpl-broken", "choices": [');
@@ -168,13 +184,19 @@ function stream(request: any, reply: Reply, res: ServerResponse): void {
     res.write(frames[0]);
     return void res.end('data: {not json\n\n');
   }
+  if (model === 'endless-stream') {
+    const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(frames[1])), 20);
+    return void res.on('close', () => clearInterval(timer));
+  }
+  const gap = model === 'paced-stream' ? 40 : 0;
   // Write frame by frame so the gateway really sees a stream, not one buffer.
   let i = 0;
   const next = () => {
     if (res.destroyed) return;
     if (i === frames.length) return void res.end();
     res.write(frames[i++]);
-    setImmediate(next);
+    if (gap) setTimeout(next, gap);
+    else setImmediate(next);
   };
   next();
 }
