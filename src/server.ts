@@ -13,7 +13,7 @@ import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { sendError, sendJson } from './rest/http.js';
+import { readBody, sendError, sendJson } from './rest/http.js';
 import { createRestHandler } from './rest/router.js';
 
 export interface GatewayServer {
@@ -65,13 +65,12 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       const signal = lifecycle.requestSignal(res);
       if (path === '/graphql') {
-        // The GraphiQL page itself loads without a token; every operation needs one.
-        if (!isGraphiQLPage(req)) {
-          try {
-            identity = await authenticate(req.headers.authorization);
-          } catch (error) {
-            return sendGraphQLError(res, error);
-          }
+        try {
+          // The GraphiQL page itself loads without a token; every operation needs one.
+          if (!isGraphiQLPage(req)) identity = await authenticate(req.headers.authorization);
+          if (req.method === 'POST') await readGraphQLBody(req, config.server.maxRequestBodySize);
+        } catch (error) {
+          return sendGraphQLError(res, error);
         }
         return void (await yoga(req, res, { identity, signal }));
       }
@@ -135,6 +134,26 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     },
     close: closeNow,
   };
+}
+
+/**
+ * Reads a GraphQL POST body under the same size limit as REST and hands it to Yoga already read
+ * (its Node adapter takes `req.body` when present). JSON is parsed here once, so Yoga doesn't
+ * decode and parse it again; anything else goes as bytes for Yoga to judge.
+ */
+async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<void> {
+  const bytes = await readBody(req, limit);
+  let body: unknown = bytes;
+  if ((req.headers['content-type'] ?? '').includes('json')) {
+    try {
+      const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+      // Only a non-empty object or batch is taken as parsed; Yoga judges everything else from the bytes.
+      if (parsed !== null && typeof parsed === 'object' && Object.keys(parsed).length > 0) body = parsed;
+    } catch {
+      // Yoga answers malformed JSON with its own 400.
+    }
+  }
+  (req as IncomingMessage & { body?: unknown }).body = body;
 }
 
 function isGraphiQLPage(req: IncomingMessage): boolean {

@@ -18,6 +18,7 @@ beforeAll(async () => {
     ANTHROPIC_API_KEY: 'ak',
     SERVER_READ_TIMEOUT: '1s',
     DISALLOWED_MODELS: 'groq/gemma',
+    SERVER_MAX_REQUEST_BODY_SIZE: '65536',
   });
 });
 afterAll(async () => {
@@ -192,6 +193,12 @@ describe('abusive documents', () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
     expect(res.status).toBe(200);
     expect(await res.json()).toHaveLength(2);
+  });
+
+  it('rejects a body over SERVER_MAX_REQUEST_BODY_SIZE with 413 in GraphQL shape', async () => {
+    const res = await gql(gw.url, ChatCompletionDocument, input('groq/llama-3.3-70b-versatile', { stop: ['x'.repeat(70_000)] }));
+    expect(res.status).toBe(413);
+    expect(res.errors![0]!.extensions!.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('rejects a syntax error with a message pointing at it', async () => {
