@@ -5,7 +5,7 @@ export default defineConfig({
   resolve,
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/soak/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
