@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Identity } from './auth/identity.js';
 import { TokenVerifier } from './auth/verifier.js';
 import type { Config } from './config.js';
@@ -90,6 +91,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     },
     (req, res) => void handle(req, res),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => {
@@ -164,4 +166,20 @@ function isGraphiQLPage(req: IncomingMessage): boolean {
 function sendGraphQLError(res: ServerResponse, error: unknown): void {
   const e = toGatewayError(error);
   sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code, ...e.extensions } }] }, { ...e.headers });
+}
+
+/** Requests Node's HTTP parser refuses still get the contract's `{"error": …}` answer. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', 'Request line and headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['408 Request Timeout', 'Request was not received within SERVER_READ_TIMEOUT']
+        : ['400 Bad Request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ error: message });
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -63,6 +63,9 @@ export class TokenVerifier {
       this.logger.debug({ reason }, 'token rejected');
       throw new UnauthenticatedError(`Invalid token: ${reason}`);
     }
+    if (payload.sub !== undefined && typeof payload.sub !== 'string') {
+      throw new UnauthenticatedError("Invalid token: claim 'sub' must be a string");
+    }
     return toIdentity(payload);
   }
 }

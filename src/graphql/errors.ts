@@ -11,6 +11,12 @@ export function toGraphQLError(error: unknown): GraphQLError {
       extensions: { code: original.code, ...original.extensions },
     });
   }
+  // Yoga JSON.parse()s the `variables`/`extensions` request parameters without a guard.
+  if (original instanceof SyntaxError) {
+    return new GraphQLError(`Request parameter is not valid JSON: ${original.message}`, {
+      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
+  }
   // Errors graphql-js or Yoga raised themselves (syntax, validation, coercion) are safe and useful as they are.
   if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
     return error;
@@ -19,4 +25,21 @@ export function toGraphQLError(error: unknown): GraphQLError {
     path: error instanceof GraphQLError ? error.path : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+function originalOf(error: unknown): unknown {
+  return error instanceof GraphQLError ? (error.originalError ?? error) : error;
+}
+
+/** Whether an error Yoga reports is the client's doing (a GatewayError below 500, or bad JSON). */
+export function isClientError(error: unknown): boolean {
+  const original = originalOf(error);
+  if (original instanceof GatewayError) return original.status < 500;
+  return original instanceof SyntaxError;
+}
+
+/** Whether it is a provider's failure, relayed on purpose (logged where it happens, not as our bug). */
+export function isUpstreamError(error: unknown): boolean {
+  const original = originalOf(error);
+  return original instanceof GatewayError && (original.code.startsWith('UPSTREAM') || original.code === 'SERVICE_UNAVAILABLE');
 }

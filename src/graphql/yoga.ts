@@ -12,7 +12,8 @@ import type { Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
-import { toGraphQLError } from './errors.js';
+import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
+import { useMediaTypeErrors } from './media-type-errors.js';
 
 export interface ServerContext {
   identity: Identity | null;
@@ -37,7 +38,11 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
+      // Yoga reports every error it masked; the client's own mistakes and upstream answers are not ours.
+      error: (error: unknown, ...rest) => {
+        if (isClientError(error) || isUpstreamError(error)) logger.debug({ err: error }, 'graphql request failed');
+        else logger.error({ err: error, args: rest }, 'graphql internal error');
+      },
     },
     maskedErrors: { maskError: (error) => toGraphQLError(error) },
     context: ({ request, identity, signal }) => ({ gateway, identity: identity ?? null, signal: signal ?? request.signal }),
@@ -49,6 +54,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
     // Inlined: the page must work in clusters with no internet.
     renderGraphiQL,
     plugins: [
+      useMediaTypeErrors(),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: false }),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),
       maxTokensPlugin({ n: DOCUMENT_LIMITS.tokens, exposeLimits: true }),

@@ -3,6 +3,7 @@
  * provider's confusing one. Fields we do not know pass through untouched: providers add their own.
  */
 import { BadRequestError } from '../errors.js';
+import { exceedsDepth, MAX_JSON_DEPTH } from '../json-limits.js';
 import type { ChatRequest } from '../providers/types.js';
 
 const NUMBER_FIELDS = ['temperature', 'top_p', 'frequency_penalty', 'presence_penalty'] as const;
@@ -10,6 +11,7 @@ const INTEGER_FIELDS = ['max_tokens', 'max_completion_tokens', 'n', 'seed'] as c
 
 export function validateChatRequest(body: unknown): ChatRequest {
   if (!isObject(body)) throw new BadRequestError('Request body must be a JSON object with model and messages');
+  if (exceedsDepth(body)) throw new BadRequestError(`Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (typeof body.model !== 'string' || body.model.trim() === '') {
     throw new BadRequestError("'model' must be a non-empty string, e.g. \"groq/llama-3.3-70b-versatile\"");
   }
@@ -40,7 +42,14 @@ export function validateChatRequest(body: unknown): ChatRequest {
       throw new BadRequestError(`'${field}' must be an integer`);
     }
   }
-  if (body.tools !== undefined && !Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array");
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) throw new BadRequestError("'tools' must be an array");
+    body.tools.forEach((tool, i) => {
+      if (!isObject(tool) || !isObject(tool.function) || typeof tool.function.name !== 'string') {
+        throw new BadRequestError(`tools[${i}] must be {"type": "function", "function": {"name": …}}`);
+      }
+    });
+  }
   return body as ChatRequest;
 }
 

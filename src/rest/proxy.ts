@@ -27,7 +27,7 @@ export async function proxy(
   // path is `/proxy/<provider>/<rest>`
   const rest = path.slice('/proxy/'.length);
   const slash = rest.indexOf('/');
-  const providerId = decodeURIComponent(slash === -1 ? rest : rest.slice(0, slash));
+  const providerId = decodeSegment(slash === -1 ? rest : rest.slice(0, slash));
   if (!providerId) throw new BadRequestError('Name a provider: /proxy/{provider}/{path}');
   const provider = gateway.provider(providerId);
   const upstreamPath = (slash === -1 ? '/' : rest.slice(slash)) + (query ? `?${query}` : '');
@@ -60,4 +60,12 @@ function escapesBase(path: string): boolean {
       const decoded = segment.replace(/%2e/gi, '.');
       return decoded === '..' || decoded === '.';
     });
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`Malformed percent-encoding in provider name '${segment}'`);
+  }
 }

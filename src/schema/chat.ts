@@ -1,5 +1,6 @@
 /** Chat completions: the output types and `Mutation.chatCompletion`. */
 import type { ChatCompletion, ChatMessage, ToolCall, Usage } from '../providers/types.js';
+import { unixSeconds } from '../json-limits.js';
 import { builder } from './builder.js';
 import { ChatCompletionInput, ChatRoleEnum, toChatRequest } from './chat-input.js';
 
@@ -56,7 +57,7 @@ const ChatCompletionRef = builder.objectRef<CompletionResult>('ChatCompletion').
     id: t.id({ resolve: (r) => r.completion.id }),
     model: t.string({ resolve: (r) => r.completion.model }),
     provider: t.string({ resolve: (r) => r.provider }),
-    created: t.int({ resolve: (r) => r.completion.created ?? Math.floor(Date.now() / 1000) }),
+    created: t.int({ resolve: (r) => unixSeconds(r.completion.created) ?? Math.floor(Date.now() / 1000) }),
     choices: t.field({ type: [ChatChoiceRef], resolve: (r) => r.completion.choices }),
     usage: t.field({ type: UsageRef, nullable: true, resolve: (r) => r.completion.usage ?? null }),
   }),

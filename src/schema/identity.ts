@@ -8,7 +8,8 @@ const IdentityRef = builder.objectRef<Identity>('Identity').implement({
     subject: t.exposeString('subject', { description: 'The token `sub`.' }),
     clientId: t.string({ nullable: true, description: 'The token `azp`: the OAuth client it was issued to.', resolve: (i) => i.clientId ?? null }),
     roles: t.stringList({ description: 'Realm roles, and client roles as `client:role`.', resolve: (i) => [...i.roles] }),
-    expiresAt: t.int({ nullable: true, description: 'Unix seconds.', resolve: (i) => i.expiresAt ?? null }),
+    // Float: RFC 7519 allows fractional times, and 2038 does not fit a GraphQL Int.
+    expiresAt: t.float({ nullable: true, description: 'Unix seconds.', resolve: (i) => i.expiresAt ?? null }),
   }),
 });
 

@@ -1,5 +1,6 @@
 /** Models and providers: what this gateway can serve. */
 import type { Model as WireModel } from '../providers/types.js';
+import { unixSeconds } from '../json-limits.js';
 import { builder } from './builder.js';
 
 export const ModelRef = builder.objectRef<WireModel>('Model').implement({
@@ -9,7 +10,7 @@ export const ModelRef = builder.objectRef<WireModel>('Model').implement({
     name: t.string({ description: 'The model name without the provider prefix.', resolve: (m) => m.id.slice(m.served_by.length + 1) }),
     provider: t.string({ resolve: (m) => m.served_by }),
     ownedBy: t.string({ nullable: true, resolve: (m) => m.owned_by }),
-    created: t.int({ nullable: true, description: 'Unix seconds, when the provider says.', resolve: (m) => m.created || null }),
+    created: t.int({ nullable: true, description: 'Unix seconds, when the provider says.', resolve: (m) => unixSeconds(m.created) ?? null }),
   }),
 });
 

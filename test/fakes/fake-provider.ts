@@ -209,7 +209,8 @@ interface Reply {
 function replyFor(request: any): Reply {
   const tools = request?.tools;
   if (Array.isArray(tools) && tools.length > 0 && request.tool_choice !== 'none') {
-    return { text: '', toolCall: { name: tools[0].function.name, arguments: JSON.stringify({ location: 'Paris', unit: 'celsius' }) } };
+    const name = String(tools[0]?.function?.name ?? 'unnamed');
+    return { text: '', toolCall: { name, arguments: JSON.stringify({ location: 'Paris', unit: 'celsius' }) } };
   }
   const messages: any[] = Array.isArray(request?.messages) ? request.messages : [];
   const last = [...messages].reverse().find((m) => m.role === 'user');

@@ -1,0 +1,262 @@
+/**
+ * Soak: sustained load with authentication on. A fixed number of workers loop for SOAK_SECONDS over
+ * REST JSON, REST SSE (read to `[DONE]`), the GraphQL `chatCompletion` mutation and the
+ * `chatCompletionStream` subscription over SSE (read to `complete`), each with a bearer token from the
+ * local issuer (several subjects). Every outcome is checked; memory must stay flat after warm-up; the
+ * gateway then drains and exits 0 on SIGTERM. Latency and throughput are printed, not asserted.
+ *
+ * Knobs (env): SOAK_SECONDS (60), SOAK_CONCURRENCY (32).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { print } from 'graphql';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
+import { startOidcIssuer, type OidcIssuer } from '../fakes/oidc-issuer.js';
+import { ChatCompletionDocument, ChatCompletionStreamDocument } from '../generated/graphql.js';
+import { MB, mb, parseFrame, percentile, slope, spawnGateway, SseFrames, type GatewayProcess } from './harness.js';
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
+/** Memory is judged from the end of the warm-up on. */
+const WARMUP_S = Math.min(10, Math.floor(SECONDS / 3));
+const RSS_GROWTH_BOUND = 50 * MB;
+
+const KINDS = ['rest-json', 'rest-sse', 'graphql-mutation', 'graphql-sse'] as const;
+type Kind = (typeof KINDS)[number];
+
+const MUTATION = print(ChatCompletionDocument);
+const SUBSCRIPTION = print(ChatCompletionStreamDocument);
+const MODEL = 'groq/llama-3.3-70b-versatile';
+
+let idp: OidcIssuer;
+let fake: FakeProvider;
+let gw: GatewayProcess | undefined;
+let tokens: string[] = [];
+
+beforeAll(async () => {
+  idp = await startOidcIssuer();
+  fake = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'k' });
+  tokens = await Promise.all(['alice', 'bob', 'carol', 'service-account-batch'].map((sub) => idp.token({ sub }, { expiresIn: '30m' })));
+  gw = await spawnGateway({
+    GROQ_API_URL: fake.url,
+    GROQ_API_KEY: 'k',
+    ENABLE_AUTH: 'true',
+    OIDC_ISSUER_URL: idp.issuer,
+  });
+});
+
+afterAll(async () => {
+  gw?.kill();
+  await gw?.exited;
+  await fake?.close();
+  await idp?.close();
+});
+
+class Failure extends Error {}
+
+function check(condition: unknown, message: () => string): asserts condition {
+  if (!condition) throw new Failure(message());
+}
+
+/** One request of `kind`, read to its end and checked; resolves when it is whole, throws otherwise. */
+async function exchange(dispatcher: Agent, url: string, kind: Kind, token: string, text: string): Promise<void> {
+  const expected = `You said: ${text}`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const rest = kind === 'rest-json' || kind === 'rest-sse';
+  const stream = kind === 'rest-sse' || kind === 'graphql-sse';
+  const input = { model: MODEL, messages: [{ role: 'USER', content: text }] };
+  const res = await request(rest ? `${url}/v1/chat/completions` : `${url}/graphql`, {
+    method: 'POST',
+    dispatcher,
+    // A stalled exchange is an error to count, not a hang of the run.
+    headersTimeout: 20_000,
+    bodyTimeout: 20_000,
+    headers: { ...headers, accept: stream ? 'text/event-stream' : rest ? 'application/json' : 'application/graphql-response+json' },
+    body: JSON.stringify(
+      rest
+        ? { model: MODEL, messages: [{ role: 'user', content: text }], stream: kind === 'rest-sse' }
+        : { query: kind === 'graphql-sse' ? SUBSCRIPTION : MUTATION, variables: { input } },
+    ),
+  });
+  const body = await res.body.text();
+  check(res.statusCode === 200, () => `status ${res.statusCode}: ${body.slice(0, 300)}`);
+  const type = String(res.headers['content-type'] ?? '');
+
+  if (kind === 'rest-json') {
+    check(type.startsWith('application/json'), () => `content-type ${type}`);
+    const json = JSON.parse(body);
+    check(json.object === 'chat.completion', () => `object ${json.object}`);
+    check(json.choices?.[0]?.message?.content === expected, () => `content ${JSON.stringify(json.choices?.[0]?.message)}`);
+    check(json.choices[0].finish_reason === 'stop', () => `finish_reason ${json.choices[0].finish_reason}`);
+    check(typeof json.usage?.total_tokens === 'number', () => 'no usage');
+    return;
+  }
+  if (kind === 'graphql-mutation') {
+    const json = JSON.parse(body);
+    check(json.errors === undefined, () => `errors ${JSON.stringify(json.errors).slice(0, 300)}`);
+    const completion = json.data?.chatCompletion;
+    check(completion?.provider === 'groq', () => `provider ${completion?.provider}`);
+    check(completion.choices?.[0]?.message?.content === expected, () => `content ${JSON.stringify(completion.choices?.[0]?.message)}`);
+    check(completion.choices[0].finishReason === 'stop', () => `finishReason ${completion.choices[0].finishReason}`);
+    return;
+  }
+
+  check(type.startsWith('text/event-stream'), () => `content-type ${type}`);
+  const frames = new SseFrames();
+  const events = frames.feed(body).map(parseFrame).filter((e) => e.event !== 'comment');
+  check(frames.rest.trim() === '', () => `trailing partial frame ${JSON.stringify(frames.rest.slice(0, 100))}`);
+  let content = '';
+  let finish: string | null = null;
+  if (kind === 'rest-sse') {
+    check(events.at(-1)?.data === '[DONE]', () => `last frame ${JSON.stringify(events.at(-1))}`);
+    for (const { data } of events.slice(0, -1)) {
+      const chunk = JSON.parse(data);
+      check(chunk.object === 'chat.completion.chunk', () => `frame ${data.slice(0, 200)}`);
+      content += chunk.choices?.[0]?.delta?.content ?? '';
+      finish ??= chunk.choices?.[0]?.finish_reason ?? null;
+    }
+  } else {
+    check(events.at(-1)?.event === 'complete', () => `last event ${JSON.stringify(events.at(-1))}`);
+    for (const { event, data } of events.slice(0, -1)) {
+      check(event === 'next', () => `event ${event}: ${data.slice(0, 200)}`);
+      const result = JSON.parse(data);
+      check(result.errors === undefined, () => `errors ${JSON.stringify(result.errors).slice(0, 300)}`);
+      const chunk = result.data?.chatCompletionStream;
+      check(chunk?.provider === 'groq', () => `chunk ${data.slice(0, 200)}`);
+      content += chunk.choices?.[0]?.delta?.content ?? '';
+      finish ??= chunk.choices?.[0]?.finishReason ?? null;
+    }
+  }
+  check(content === expected, () => `streamed content ${JSON.stringify(content)}`);
+  check(finish === 'stop', () => `finish reason ${finish}`);
+}
+
+describe('sustained load with authentication on', () => {
+  it(`serves ${CONCURRENCY} concurrent clients for ${SECONDS} s without errors, memory flat, then exits 0 on SIGTERM`, async () => {
+    const g = gw!;
+    const dispatcher = new Agent({ connections: CONCURRENCY * 2, keepAliveTimeout: 10_000 });
+    const latencies = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+    const errors = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>;
+    const firstErrors: string[] = [];
+    const samples: { t: number; rss: number }[] = [];
+
+    const started = performance.now();
+    const cpuBefore = { gateway: g.cpuSeconds(), runner: process.cpuUsage() };
+    samples.push({ t: 0, rss: g.rss() });
+    const sampler = setInterval(() => {
+      try {
+        samples.push({ t: (performance.now() - started) / 1000, rss: g.rss() });
+      } catch {
+        // gone: the checks below will say so
+      }
+    }, 1000);
+    const deadline = started + SECONDS * 1000;
+    // For reading the latency numbers: is a slow request the gateway's doing or the load generator's?
+    // A /health probe on its own connection shows the gateway's event-loop stalls; the runner's own
+    // event-loop delay shows the load generator's (it also hosts the fake upstream and the issuer).
+    const runnerLag = monitorEventLoopDelay({ resolution: 10 });
+    runnerLag.enable();
+    const probe = new Agent({ connections: 1 });
+    const health: number[] = [];
+    const probing = (async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        const res = await request(`${g.url}/health`, { dispatcher: probe });
+        await res.body.text();
+        health.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const worker = async (w: number) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const kind = KINDS[(w + n) % KINDS.length]!;
+        const token = tokens[(w * 3 + n) % tokens.length]!;
+        const text = `soak ${w}-${n} one two three four five six seven eight`;
+        const t0 = performance.now();
+        try {
+          await exchange(dispatcher, g.url, kind, token, text);
+          latencies[kind].push(performance.now() - t0);
+        } catch (error) {
+          errors[kind]++;
+          if (firstErrors.length < 20) firstErrors.push(`${kind}: ${(error as Error).name}: ${(error as Error).message}`);
+        }
+      }
+    };
+    let exitCode: number | string | undefined;
+    let exitMs = 0;
+    try {
+      await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
+      const elapsedS = (performance.now() - started) / 1000;
+      await probing;
+      runnerLag.disable();
+      await probe.close();
+      clearInterval(sampler);
+      samples.push({ t: elapsedS, rss: g.rss() });
+      const runnerCpu = process.cpuUsage(cpuBefore.runner);
+      const gatewayCpuS = g.cpuSeconds() - cpuBefore.gateway;
+      await dispatcher.close();
+
+      // Graceful end: nothing in flight, so SIGTERM drains at once and the process exits 0.
+      const t0 = performance.now();
+      g.child.kill('SIGTERM');
+      exitCode = await Promise.race([g.exited, new Promise<string>((r) => setTimeout(() => r('no exit within 15 s'), 15_000).unref())]);
+      exitMs = performance.now() - t0;
+
+      const ok = KINDS.reduce((s, k) => s + latencies[k].length, 0);
+      const failed = KINDS.reduce((s, k) => s + errors[k], 0);
+      const warm = samples.find((s) => s.t >= WARMUP_S) ?? samples[0]!;
+      const after = samples.filter((s) => s.t >= warm.t);
+      const last = samples.at(-1)!;
+      const perS = slope(after.map((s) => ({ x: s.t, y: s.rss })));
+      const window = last.t - warm.t;
+      const report = {
+        seconds: +elapsedS.toFixed(1),
+        concurrency: CONCURRENCY,
+        requests: ok + failed,
+        reqPerS: Math.round((ok + failed) / elapsedS),
+        errors: failed,
+        cpu: { gatewayS: +gatewayCpuS.toFixed(1), loadGeneratorAndFakesS: +((runnerCpu.user + runnerCpu.system) / 1e6).toFixed(1) },
+        latencyMs: Object.fromEntries(
+          KINDS.map((k) => {
+            const sorted = [...latencies[k]].sort((a, b) => a - b);
+            return [k, { n: sorted.length, errors: errors[k], p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +(sorted.at(-1) ?? NaN).toFixed(1) }];
+          }),
+        ),
+        healthProbeMs: (() => {
+          const sorted = [...health].sort((a, b) => a - b);
+          return { n: sorted.length, p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1), max: +(sorted.at(-1) ?? NaN).toFixed(1) };
+        })(),
+        loadGeneratorEventLoopDelayMs: { p50: +(runnerLag.percentile(50) / 1e6).toFixed(1), p99: +(runnerLag.percentile(99) / 1e6).toFixed(1), max: +(runnerLag.max / 1e6).toFixed(1) },
+        rss: {
+          start: mb(samples[0]!.rss),
+          atWarmup: `${mb(warm.rss)} (t=${warm.t.toFixed(0)} s)`,
+          end: mb(last.rss),
+          growthAfterWarmup: mb(last.rss - warm.rss),
+          minAfterWarmup: mb(Math.min(...after.map((s) => s.rss))),
+          maxAfterWarmup: mb(Math.max(...after.map((s) => s.rss))),
+          trendMBPerMin: +((perS * 60) / MB).toFixed(2),
+          every10s: samples.filter((_, i) => i % 10 === 0).map((s) => +(s.rss / MB).toFixed(0)),
+        },
+        sigterm: { exit: exitCode, ms: Math.round(exitMs) },
+      };
+      console.log(`[soak:load] ${JSON.stringify(report, null, 2)}`);
+      if (firstErrors.length) console.log(`[soak:load] first errors:\n${firstErrors.join('\n')}`);
+      const complaints = g.output().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      if (complaints.length) console.log(`[soak:load] gateway warnings/errors (${complaints.length}):\n${complaints.slice(0, 10).join('\n')}`);
+
+      expect(firstErrors, `${failed} of ${ok + failed} requests failed`).toEqual([]);
+      expect(ok).toBeGreaterThan(0);
+      for (const k of KINDS) expect(latencies[k].length, `${k} exercised`).toBeGreaterThan(0);
+      expect(last.rss - warm.rss, 'RSS growth from the end of warm-up to the end').toBeLessThanOrEqual(RSS_GROWTH_BOUND);
+      // A steady climb (a leak) shows in the trend even while GC saw-teeth hide it in single samples.
+      expect(perS * window, 'RSS trend over the run after warm-up').toBeLessThanOrEqual(RSS_GROWTH_BOUND);
+      expect(exitCode, `exit after SIGTERM; output:\n${g.output().slice(-2000)}`).toBe(0);
+    } finally {
+      clearInterval(sampler);
+      runnerLag.disable();
+      await dispatcher.close().catch(() => {});
+      await probe.close().catch(() => {});
+    }
+  });
+});
