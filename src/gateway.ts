@@ -2,11 +2,12 @@
  * The gateway's own logic, shared by the REST shim and the GraphQL API: which provider serves a
  * request, whether the model is allowed, and fan-out over providers. Neither edge re-implements it.
  */
+import { setMaxListeners } from 'node:events';
 import type { Config } from './config.js';
 import { BadRequestError, ForbiddenError, NotFoundError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Provider } from './providers/provider.js';
-import type { ChatCompletion, ChatRequest, Model, StreamChunk } from './providers/types.js';
+import type { ChatRequest, Model, StreamChunk } from './providers/types.js';
 
 export interface Route {
   readonly provider: Provider;
@@ -85,6 +86,8 @@ export class Gateway {
   async listModels(providerId?: string | null, signal?: AbortSignal): Promise<Model[]> {
     const providers = providerId ? [this.provider(providerId)] : this.configuredProviders();
     if (providerId) return this.allowedModels(await providers[0]!.listModels(signal));
+    // Every provider's request listens on the caller's one signal.
+    if (signal) setMaxListeners(providers.length * 2 + 10, signal);
     const results = await Promise.allSettled(providers.map((p) => p.listModels(signal)));
     const models: Model[] = [];
     results.forEach((result, i) => {
@@ -96,8 +99,8 @@ export class Gateway {
 
   async chat(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {
     const route = this.route(request.model, providerId);
-    const completion: ChatCompletion = await route.provider.chat({ ...request, model: route.model }, signal);
-    return { provider: route.provider, completion };
+    const { completion, raw } = await route.provider.chat({ ...request, model: route.model }, signal);
+    return { provider: route.provider, completion, raw };
   }
 
   async chatStream(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {

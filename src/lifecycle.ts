@@ -28,7 +28,6 @@ export class Lifecycle {
    */
   requestSignal(res: ServerResponse): AbortSignal {
     const controller = new AbortController();
-    setMaxListeners(64, controller.signal); // fan-out over every provider listens on it
     const onCut = () => controller.abort(this.cut.reason);
     this.cut.addEventListener('abort', onCut, { once: true });
     res.once('close', () => {

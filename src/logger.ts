@@ -6,25 +6,36 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+const REDACT = [
+  'authorization',
+  'token',
+  'apiKey',
+  '*.authorization',
+  '*.Authorization',
+  '*["x-api-key"]',
+  '*.apiKey',
+  '*.token',
+  'headers.authorization',
+  'req.headers.authorization',
+];
+
+/**
+ * Without a destination, logs go to stdout through an asynchronous buffer: a synchronous write per
+ * request line costs a third of the gateway's throughput. `flushLogs` runs before exit.
+ */
 export function createLogger(environment: string, destination?: DestinationStream): Logger {
   const options = {
     level: process.env.LOG_LEVEL ?? (environment === 'development' ? 'debug' : 'info'),
     base: { service: 'graphql-inference-gateway' },
-    redact: {
-      paths: [
-        'authorization',
-        'token',
-        'apiKey',
-        '*.authorization',
-        '*.Authorization',
-        '*["x-api-key"]',
-        '*.apiKey',
-        '*.token',
-        'headers.authorization',
-        'req.headers.authorization',
-      ],
-      censor: '[redacted]',
-    },
+    redact: { paths: REDACT, censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+}
+
+export function flushLogs(logger: Logger): void {
+  try {
+    logger.flush();
+  } catch {
+    // Nothing buffered, or stdout already closed.
+  }
 }

@@ -1,5 +1,6 @@
 /** Entry point: configuration, then the server. Bad configuration stops here, before anything listens. */
 import { ConfigError, loadConfig } from './config.js';
+import { flushLogs } from './logger.js';
 import { startGateway } from './server.js';
 
 try {
@@ -21,9 +22,14 @@ try {
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     app.shutdown(config.server.shutdownTimeoutMs, force.signal).then(
-      () => process.exit(0),
+      () => {
+        app.logger.info('stopped');
+        flushLogs(app.logger);
+        process.exit(0);
+      },
       (error) => {
         app.logger.error({ err: error }, 'shutdown failed');
+        flushLogs(app.logger);
         process.exit(1);
       },
     );

@@ -2,10 +2,12 @@
  * GraphQL over HTTP and SSE with Yoga, mounted at `/graphql` on the gateway's own server. Yoga only
  * ever sees `/graphql` requests; authentication happened before, and arrives as `identity`.
  */
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { getOperationAST, getVariableValues, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Identity } from '../auth/identity.js';
 import type { Gateway } from '../gateway.js';
@@ -58,6 +60,10 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: false }),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),
       maxTokensPlugin({ n: DOCUMENT_LIMITS.tokens, exposeLimits: true }),
+      // Compiled execution, cached per document: the interpreter's per-field and per-variable work
+      // is most of Yoga's own cost for the small operations a gateway serves (measured: GraphQL
+      // mutation ~0.23× → ~0.37× the floor).
+      useGraphQlJit({}, { enableIf: jitSuits }),
     ],
   });
 }
@@ -70,3 +76,16 @@ query Models {
   }
 }
 `;
+
+/**
+ * Subscriptions stay on the interpreter, whose mid-stream error handling the transports rely on;
+ * so do operations with invalid variables, whose errors the interpreter words far better (it
+ * names the variable and path, and Yoga answers 400) than compiled code does.
+ */
+function jitSuits({ schema, document, operationName, variableValues }: ExecutionArgs): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation === 'subscription') return false;
+  const definitions = operation.variableDefinitions ?? [];
+  if (definitions.length === 0) return true;
+  return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
+}

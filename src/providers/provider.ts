@@ -27,7 +27,7 @@ export class Provider {
   }
 
   async listModels(signal?: AbortSignal): Promise<Model[]> {
-    const body = await this.upstream.json<Record<string, unknown>>({
+    const { body } = await this.upstream.json<Record<string, unknown>>({
       method: 'GET',
       path: this.spec.modelsPath,
       headers: { accept: 'application/json' },
@@ -36,9 +36,12 @@ export class Provider {
     return normaliseModels(this.spec.modelList, this.id, body);
   }
 
-  /** `request.model` is the provider's own model name (no `provider/` prefix). */
-  async chat(request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletion> {
-    const completion = await this.upstream.json<ChatCompletion>({
+  /**
+   * `request.model` is the provider's own model name (no `provider/` prefix). Returns the completion
+   * and its wire text, which the REST relay sends on unchanged rather than serialising it again.
+   */
+  async chat(request: ChatRequest, signal?: AbortSignal): Promise<{ completion: ChatCompletion; raw: string }> {
+    const { body: completion, text: raw } = await this.upstream.json<ChatCompletion>({
       method: 'POST',
       path: this.spec.chatPath,
       headers: JSON_HEADERS,
@@ -48,7 +51,7 @@ export class Provider {
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
       throw new UpstreamUnavailableError(this.id, 'upstream answered without choices');
     }
-    return completion;
+    return { completion, raw };
   }
 
   /**

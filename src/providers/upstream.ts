@@ -58,8 +58,11 @@ export class Upstream {
     }
   }
 
-  /** A JSON exchange: the whole of it, body included, must finish within the read timeout. */
-  async json<T>(req: UpstreamRequest): Promise<T> {
+  /**
+   * A JSON exchange: the whole of it, body included, must finish within the read timeout.
+   * Returns the parsed body and its text (so a relay can send the provider's bytes as they came).
+   */
+  async json<T>(req: UpstreamRequest): Promise<{ body: T; text: string }> {
     const { signal, cleanup, timedOut } = this.deadline(req.signal);
     try {
       const res = await this.send({ ...req, signal }, this.timeouts.readTimeoutMs, this.timeouts.readTimeoutMs);
@@ -69,7 +72,7 @@ export class Upstream {
         throw new UpstreamUnavailableError(this.provider, `upstream answer is larger than ${MAX_JSON_RESPONSE_BYTES} bytes`);
       }
       try {
-        return JSON.parse(text) as T;
+        return { body: JSON.parse(text) as T, text };
       } catch {
         throw new UpstreamUnavailableError(this.provider, 'upstream answered with malformed JSON');
       }

@@ -28,8 +28,8 @@ export async function chatCompletions(
   const request = validateChatRequest(parseJsonBody(await readBody(req, maxBody)));
   const providerId = query.get('provider');
   if (!request.stream) {
-    const { completion } = await gateway.chat(request, providerId, signal);
-    sendJson(res, 200, completion);
+    const { raw } = await gateway.chat(request, providerId, signal);
+    sendJson(res, 200, raw);
     return;
   }
   const { chunks } = await gateway.chatStream(request, providerId, signal);
