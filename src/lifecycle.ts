@@ -1,66 +1,49 @@
 /**
  * Graceful shutdown. Draining: the port stops taking connections (so health checks fail and load
- * balancers stop sending), in-flight requests and streams run to their end. At the deadline (or a second
- * signal) what is still running is cut with a clear "shutting down" error, not a bare reset.
+ * balancers stop sending), in-flight requests and streams run to their end. At the deadline (or a
+ * second signal) what is still running is cut with a clear "shutting down" error, not a bare reset.
  */
 import type { ServerResponse } from 'node:http';
-import { setMaxListeners } from 'node:events';
 import { ServiceUnavailableError } from './errors.js';
 
 export class Lifecycle {
-  private readonly cutController = new AbortController();
+  /** One controller per request or connection in flight; a Set is far cheaper than listeners on a shared signal. */
+  private readonly active = new Set<AbortController>();
   private inflight = 0;
   private idle: (() => void) | undefined;
 
-  constructor() {
-    // Every in-flight request listens on this one signal.
-    setMaxListeners(0, this.cutController.signal);
-  }
-
-  /** Fires when in-flight work must stop now; its reason is the error clients get. */
-  get cut(): AbortSignal {
-    return this.cutController.signal;
-  }
-
   /**
-   * A signal for one request or connection: aborted when its client goes away (reason undefined)
-   * or when the gateway cuts in-flight work (reason: a ServiceUnavailableError).
+   * Counts a request as in flight until its response closes, and gives it a signal that fires when
+   * its client goes away (reason undefined) or when the gateway cuts in-flight work (reason: a
+   * ServiceUnavailableError, which then reaches the client as the error).
    */
-  requestSignal(res: ServerResponse): AbortSignal {
+  beginRequest(res: ServerResponse): AbortSignal {
     const controller = new AbortController();
-    const onCut = () => controller.abort(this.cut.reason);
-    this.cut.addEventListener('abort', onCut, { once: true });
+    this.active.add(controller);
+    this.inflight++;
     res.once('close', () => {
-      this.cut.removeEventListener('abort', onCut);
+      this.active.delete(controller);
       if (!res.writableFinished) controller.abort();
+      this.inflight--;
+      if (this.inflight === 0) this.idle?.();
     });
     return controller.signal;
   }
 
-  /** Same for a long-lived connection (WebSocket); `release` when it closes. */
+  /** The same signal for a long-lived connection (WebSocket); `release` when it closes. */
   connectionSignal(): { signal: AbortSignal; release(): void } {
     const controller = new AbortController();
-    const onCut = () => controller.abort(this.cut.reason);
-    this.cut.addEventListener('abort', onCut, { once: true });
+    this.active.add(controller);
     return {
       signal: controller.signal,
       release: () => {
-        this.cut.removeEventListener('abort', onCut);
+        this.active.delete(controller);
         controller.abort();
       },
     };
   }
 
-  /** Counts a request as in flight until its response closes. */
-  track(res: ServerResponse): void {
-    this.inflight++;
-    res.once('close', () => {
-      this.inflight--;
-      if (this.inflight === 0) this.idle?.();
-    });
-  }
-
-  /** Resolves when nothing is in flight, or when `signal` fires. */
+  /** Resolves when no request is in flight, or when `signal` fires. */
   drained(signal: AbortSignal): Promise<void> {
     if (this.inflight === 0 || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
@@ -70,7 +53,9 @@ export class Lifecycle {
   }
 
   cutInflight(): void {
-    this.cutController.abort(new ServiceUnavailableError('gateway is shutting down; retry the request'));
+    const reason = new ServiceUnavailableError('gateway is shutting down; retry the request');
+    for (const controller of this.active) controller.abort(reason);
+    this.active.clear();
   }
 
   get inflightCount(): number {

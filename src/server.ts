@@ -54,7 +54,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     let identity: Identity | null = null;
-    lifecycle.track(res);
+    const signal = lifecycle.beginRequest(res);
     res.once('close', () => {
       // One line per request; the query string stays out (it may carry what a client should not have sent).
       logger.info(
@@ -64,7 +64,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     });
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
-      const signal = lifecycle.requestSignal(res);
       if (path === '/graphql') {
         try {
           // The GraphiQL page itself loads without a token; every operation needs one.
