@@ -6,18 +6,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-const REDACT = [
-  'authorization',
-  'token',
-  'apiKey',
-  '*.authorization',
-  '*.Authorization',
-  '*["x-api-key"]',
-  '*.apiKey',
-  '*.token',
-  'headers.authorization',
-  'req.headers.authorization',
-];
+// Exact paths only: wildcard paths cost pino about half of each log line's time.
+const REDACT = ['authorization', 'token', 'apiKey', 'headers.authorization', 'req.headers.authorization', 'headers["x-api-key"]'];
 
 /**
  * Without a destination, logs go to stdout through an asynchronous buffer: a synchronous write per

@@ -47,6 +47,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     ? (authorization: string | undefined) => verifier.authenticate(authorization)
     : async () => null;
 
+  const logRequests = logger.isLevelEnabled('info');
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = req.url ?? '/';
@@ -55,13 +56,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const query = q === -1 ? '' : url.slice(q + 1);
     let identity: Identity | null = null;
     const signal = lifecycle.beginRequest(res);
-    res.once('close', () => {
-      // One line per request; the query string stays out (it may carry what a client should not have sent).
-      logger.info(
-        { method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, subject: identity?.subject, client: identity?.clientId },
-        'request',
-      );
-    });
+    if (logRequests) {
+      res.once('close', () => {
+        // One line per request; the query string stays out (it may carry what a client should not have sent).
+        logger.info(
+          { method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, subject: identity?.subject, client: identity?.clientId },
+          'request',
+        );
+      });
+    }
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       if (path === '/graphql') {
