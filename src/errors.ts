@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'UPSTREAM_ERROR'
   | 'UPSTREAM_TIMEOUT'
   | 'SERVICE_UNAVAILABLE'
+  | 'CLIENT_CLOSED_REQUEST'
   | 'INTERNAL_SERVER_ERROR';
 
 export class GatewayError extends Error {
@@ -88,6 +89,16 @@ export class UpstreamTimeoutError extends GatewayError {
 
 function formatMs(ms: number): string {
   return ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * The caller's own signal aborted the exchange: nobody is waiting for an answer. Routine, not a
+ * failure (499 as nginx names it); edges drop it silently.
+ */
+export class ClientGoneError extends GatewayError {
+  constructor() {
+    super('client went away', 499, 'CLIENT_CLOSED_REQUEST');
+  }
 }
 
 /** Anything that is not a GatewayError is a bug: hide its details from clients. */

@@ -4,7 +4,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { ProviderConfig } from '../config.js';
-import { GatewayError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
+import { ClientGoneError, GatewayError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
 
 export interface UpstreamTimeouts {
   /** Bounds a whole JSON exchange, and the wait for a stream's response headers. */
@@ -28,14 +28,6 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 
 /** A chat completion or model list is kilobytes; anything this big is a broken or hostile upstream. */
 export const MAX_JSON_RESPONSE_BYTES = 32 * 1024 * 1024;
-
-/** Thrown when the caller's own signal aborted the exchange: nobody is waiting for an answer. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super('client went away');
-    this.name = 'ClientGoneError';
-  }
-}
 
 export class Upstream {
   readonly provider: string;
@@ -99,7 +91,7 @@ export class Upstream {
 
   /** Maps a failure while reading an opened body (stream cut, idle timeout) to a gateway error. */
   translate(error: unknown, callerSignal?: AbortSignal): Error {
-    if (error instanceof GatewayError || error instanceof ClientGoneError) return error;
+    if (error instanceof GatewayError) return error;
     if (callerSignal?.aborted) {
       // Aborted on purpose by the gateway (shutting down) carries its reason; otherwise the client left.
       return callerSignal.reason instanceof GatewayError ? callerSignal.reason : new ClientGoneError();

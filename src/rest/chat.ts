@@ -4,8 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway.js';
-import { toGatewayError } from '../errors.js';
-import { ClientGoneError } from '../providers/upstream.js';
+import { ClientGoneError, toGatewayError } from '../errors.js';
 import { sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
 import { parseJsonBody, readBody, sendJson } from './http.js';

@@ -64,6 +64,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** The REST edge's one error mapper. */
 export function sendError(res: ServerResponse, error: unknown): void {
   const e = toGatewayError(error);
+  if (res.destroyed) return; // the client is gone: nobody to tell
   if (res.headersSent) {
     res.destroy();
     return;

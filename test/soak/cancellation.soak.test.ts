@@ -6,7 +6,8 @@
  * aborted, no socket between gateway and fake or client and gateway is still open, file descriptors
  * and memory are back near where they started, and the gateway still serves.
  *
- * Knobs (env): SOAK_STREAMS (10000), SOAK_CONCURRENCY (64), SOAK_SEED (printed; replays a run).
+ * Knobs (env): SOAK_STREAMS (10000), SOAK_CONCURRENCY (64), SOAK_SEED (printed; replays a run),
+ * SOAK_LOAD_BUDGET_S (150). Progress is logged every 10 s, with any stream running unusually long by stage.
  */
 import { print } from 'graphql';
 import { Agent, request } from 'undici';
@@ -23,7 +24,13 @@ const SEED = Number(process.env.SOAK_SEED ?? 0x5eed) >>> 0;
 /** A chunk every 20 ms from `endless-stream`; the client leaves after at most this many. */
 const MAX_CHUNKS = 10;
 const RSS_BOUND = 150 * MB;
+/** Live JS heap (and Buffers) after a full GC: 10,000 streams leaking even 2 KB each would show. */
+const HEAP_BOUND = 20 * MB;
 const SETTLE_MS = 30_000;
+/** The streams must all have run by then (about 40-75 s on a shared 2-core machine); past it, report instead of hanging. */
+const LOAD_BUDGET_MS = Number(process.env.SOAK_LOAD_BUDGET_S ?? 150) * 1000;
+/** Past this many failed streams, stop and report: the gateway is broken, more of the same adds nothing. */
+const MAX_FAILURES = 200;
 /** One stream that makes no progress for this long is recorded as a failure (chunks come every 20 ms). */
 const STALL_MS = 15_000;
 /** Idle upstream keep-alive sockets close after 30 s (src/providers/upstream.ts); some margin on top. */
@@ -62,10 +69,11 @@ beforeAll(async () => {
     GROQ_API_KEY: 'k',
     ENABLE_AUTH: 'true',
     OIDC_ISSUER_URL: idp.issuer,
-  });
+  }, { inspect: true });
 });
 
 afterAll(async () => {
+  await gw?.detach().catch(() => {});
   gw?.kill();
   await gw?.exited;
   await fake?.close();
@@ -96,12 +104,17 @@ function makePlans(count: number, seed: number): Plan[] {
 
 class UnexpectedError extends Error {}
 
+/** Where one running stream is, for the progress log: a stream stuck somewhere shows by its stage. */
+interface Track {
+  stage: string;
+}
+
 /**
  * REST SSE or GraphQL over SSE with undici: abort through the signal at the planned point. Any other
  * end (a status other than 200, the stream ending or erroring on its own, a transport error we did not
  * cause) is a failure.
  */
-async function httpStream(dispatcher: Agent, url: string, plan: Plan, token: string): Promise<Outcome> {
+async function httpStream(dispatcher: Agent, url: string, plan: Plan, token: string, track: Track): Promise<Outcome> {
   const rest = plan.transport === 'rest-sse';
   const ac = new AbortController();
   let abortedBy: Outcome | undefined;
@@ -133,6 +146,7 @@ async function httpStream(dispatcher: Agent, url: string, plan: Plan, token: str
       ),
     });
     res.body.on('error', () => {}); // the abort below errors the body; that is the point
+    track.stage = 'headers';
     if (res.statusCode !== 200) {
       const text = await res.body.text().catch(() => '');
       throw new UnexpectedError(`${plan.transport}: status ${res.statusCode}: ${text.slice(0, 200)}`);
@@ -152,6 +166,7 @@ async function httpStream(dispatcher: Agent, url: string, plan: Plan, token: str
         } else if (event !== 'next' || data.includes('"errors"')) {
           throw new UnexpectedError(`graphql-sse: unexpected ${event} event: ${data.slice(0, 200)}`);
         }
+        track.stage = `chunk ${seen + 1}`;
         if (++seen >= plan.chunks) {
           abort('aborted-after-chunks');
           return abortedBy!;
@@ -207,7 +222,7 @@ class WsConnection {
   }
 
   /** Runs one subscription until `plan` says to leave, then sends `complete`. */
-  async operation(plan: Plan): Promise<Outcome> {
+  async operation(plan: Plan, track: Track): Promise<Outcome> {
     const id = String(this.nextId++);
     if (this.ws.readyState !== WebSocket.OPEN) throw new UnexpectedError('ws-complete: shared connection is closed');
     return new Promise<Outcome>((resolve, reject) => {
@@ -225,6 +240,7 @@ class WsConnection {
       this.handlers.set(id, (msg) => {
         if (msg.type !== 'next' || msg.payload?.errors) return finish(new UnexpectedError(`ws-complete: unexpected ${msg.type}: ${JSON.stringify(msg.payload).slice(0, 200)}`));
         seen++;
+        track.stage = `event ${seen}`;
         if (plan.at === 'after-headers') return finish('aborted-after-headers'); // "headers" over WS: the first event
         if (plan.at === 'before-headers') return finish('aborted-at-headers-late');
         if (seen >= plan.chunks) finish('aborted-after-chunks');
@@ -243,17 +259,22 @@ class WsConnection {
     });
   }
 
+  /** A clean close, or a dropped socket if the gateway does not answer the close frame within 5 s. */
   close(): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
-      this.ws.once('close', () => resolve());
+      const timer = setTimeout(() => this.ws.terminate(), 5_000);
+      this.ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.ws.close(1000);
     });
   }
 }
 
 /** One WebSocket per operation, dropped (TCP destroyed, no close frame) at the planned point. */
-async function wsDrop(url: string, plan: Plan, token: string): Promise<Outcome> {
+async function wsDrop(url: string, plan: Plan, token: string, track: Track): Promise<Outcome> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   ws.on('error', () => {});
   try {
@@ -273,6 +294,7 @@ async function wsDrop(url: string, plan: Plan, token: string): Promise<Outcome> 
         resolve(outcome);
       };
       ws.once('open', () => {
+        track.stage = 'open';
         ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
         if (plan.at === 'before-headers') timer = setTimeout(() => drop('aborted-before-headers'), plan.delayMs);
       });
@@ -280,6 +302,7 @@ async function wsDrop(url: string, plan: Plan, token: string): Promise<Outcome> 
         if (done) return;
         const msg = JSON.parse(raw.toString());
         if (msg.type === 'connection_ack') {
+          track.stage = 'acked';
           ws.send(
             JSON.stringify({
               id: '1',
@@ -296,6 +319,7 @@ async function wsDrop(url: string, plan: Plan, token: string): Promise<Outcome> 
           return reject(new UnexpectedError(`ws-drop: unexpected ${msg.type}: ${JSON.stringify(msg.payload).slice(0, 200)}`));
         }
         seen++;
+        track.stage = `event ${seen}`;
         if (plan.at === 'after-headers') return drop('aborted-after-headers');
         if (plan.at === 'before-headers') return drop('aborted-at-headers-late');
         if (seen >= plan.chunks) drop('aborted-after-chunks');
@@ -342,12 +366,14 @@ describe('streams abandoned by their clients', () => {
     // Warm-up: every path once to its end, so modules, JIT and pools exist before the baseline.
     const warm = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
+      signal: AbortSignal.timeout(10_000),
       headers: auth,
       body: JSON.stringify({ model: 'groq/m', messages: [{ role: 'user', content: 'warm up' }], stream: true }),
     });
     expect((await warm.text()).trim().endsWith('data: [DONE]')).toBe(true);
     const warmGql = await fetch(`${url}/graphql`, {
       method: 'POST',
+      signal: AbortSignal.timeout(10_000),
       headers: { ...auth, accept: 'text/event-stream' },
       body: JSON.stringify({ query: QUERY, variables: { input: { model: 'groq/m', messages: [{ role: 'USER', content: 'warm up' }] } } }),
     });
@@ -355,7 +381,8 @@ describe('streams abandoned by their clients', () => {
     await waitFor(() => tcpConnections(g.port).local === 0, 5_000, () => 'warm-up client connections to close');
 
     const fakePort = Number(new URL(fake.url).port);
-    const baseline = { rss: g.rss(), fds: g.fds(), toFake: tcpConnections(fakePort).remote, atFake: tcpConnections(fakePort).local };
+    const memBefore = await g.memoryAfterGc();
+    const baseline = { rss: memBefore.rss, fds: g.fds(), toFake: tcpConnections(fakePort).remote, atFake: tcpConnections(fakePort).local };
     const fakeBefore = { requests: fake.requests.length, streaming: streamingAtFake(), aborted: abortedAtFake() };
 
     const plans = makePlans(STREAMS, SEED);
@@ -375,28 +402,49 @@ describe('streams abandoned by their clients', () => {
     const started = performance.now();
     const cpuBefore = { gateway: g.cpuSeconds(), runner: process.cpuUsage() };
     let next = 0;
+    let done = 0;
+    let failed = 0;
+    const budgetEnd = started + LOAD_BUDGET_MS;
+    const active = new Map<number, { plan: Plan; since: number; track: Track }>();
     const worker = async () => {
-      for (;;) {
+      // Stop taking work past the time budget or after too many failures: report, don't hang to the test timeout.
+      while (next < plans.length && performance.now() < budgetEnd && failed < MAX_FAILURES) {
         const i = next++;
-        if (i >= plans.length) return;
         const plan = plans[i]!;
         const token = tokens[i % tokens.length]!;
+        const track: Track = { stage: 'sent' };
+        active.set(i, { plan, since: performance.now(), track });
         try {
           const outcome =
             plan.transport === 'ws-complete'
-              ? await shared[i % shared.length]!.operation(plan)
+              ? await shared[i % shared.length]!.operation(plan, track)
               : plan.transport === 'ws-drop'
-                ? await wsDrop(url, plan, token)
-                : await httpStream(dispatcher, url, plan, token);
+                ? await wsDrop(url, plan, token, track)
+                : await httpStream(dispatcher, url, plan, token, track);
           const key = `${plan.transport} ${outcome}`;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
         } catch (error) {
-          if (failures.length < 1000) failures.push(`#${i} ${JSON.stringify(plan)}: ${(error as Error).message}`);
+          failed++;
+          if (failures.length < 1000) failures.push(`#${i} ${JSON.stringify(plan)} at ${track.stage}: ${(error as Error).message}`);
+        } finally {
+          active.delete(i);
+          done++;
         }
       }
     };
+    // Progress every 10 s, with the streams running for more than 2 s (each should last < 0.5 s) by stage.
+    const progress = setInterval(() => {
+      const now = performance.now();
+      const slow = [...active.values()].filter((a) => now - a.since > 2_000);
+      console.log(
+        `[soak:cancellation] +${((now - started) / 1000).toFixed(0)} s: ${done}/${STREAMS} done, ${failed} failed, ${active.size} running` +
+          (slow.length ? `, ${slow.length} running > 2 s: ${JSON.stringify(countBy(slow, (a) => `${a.plan.transport} ${a.plan.at} @${a.track.stage}`))}` : '') +
+          `; upstream open ${streamingAtFake() - fakeBefore.streaming - (abortedAtFake() - fakeBefore.aborted)}; gateway rss ${mb(g.rss())}`,
+      );
+    }, 10_000);
     try {
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      clearInterval(progress);
       const loadMs = performance.now() - started;
       const runnerCpu = process.cpuUsage(cpuBefore.runner);
       const cpu = { gatewayS: +(g.cpuSeconds() - cpuBefore.gateway).toFixed(1), loadGeneratorAndFakesS: +((runnerCpu.user + runnerCpu.system) / 1e6).toFixed(1) };
@@ -438,20 +486,22 @@ describe('streams abandoned by their clients', () => {
       const socketsMs = performance.now() - socketsStart;
       clearInterval(sampler);
 
-      const after = { rss: g.rss(), fds: g.fds(), toFake: tcpConnections(fakePort), toGateway: tcpConnections(g.port) };
+      const memAfter = await g.memoryAfterGc();
+      const after = { rss: memAfter.rss, fds: g.fds(), toFake: tcpConnections(fakePort), toGateway: tcpConnections(g.port) };
       const report = {
         seed: SEED,
         streams: STREAMS,
+        ran: done,
         concurrency: CONCURRENCY,
         durationS: +(loadMs / 1000).toFixed(1),
-        streamsPerS: Math.round(STREAMS / (loadMs / 1000)),
+        streamsPerS: Math.round(done / (loadMs / 1000)),
         cpu,
-        failures: failures.length,
+        failures: failed,
         outcomes: Object.fromEntries([...outcomes].sort()),
         upstream: {
           received: received(),
           aborted: aborted(),
-          neverReachedUpstream: STREAMS - received(),
+          neverReachedUpstream: done - received(),
           settleMs: typeof requestsSettled === 'number' ? Math.round(requestsSettled) : 'timed out',
           stillOpen1sAfterLoad: lingering?.length ?? 0,
           stillOpenByKind: countBy(lingering ?? [], (p) => `${p.transport} ${p.at}`),
@@ -468,12 +518,20 @@ describe('streams abandoned by their clients', () => {
         },
         socketsClientToGateway: { after: after.toGateway.local, states: after.toGateway.states },
         fds: { before: baseline.fds, after: after.fds },
+        // before/after: right after a full GC in the gateway (over the inspector); peak: sampled every 250 ms.
         rss: { before: mb(baseline.rss), peak: mb(peakRss), after: mb(after.rss), growth: mb(after.rss - baseline.rss) },
+        heapUsedAfterGc: { before: mb(memBefore.heapUsed), after: mb(memAfter.heapUsed), growth: mb(memAfter.heapUsed - memBefore.heapUsed), bytesPerStream: Math.round((memAfter.heapUsed - memBefore.heapUsed) / Math.max(1, done)) },
+        gatewayLogs: { warn: g.logs().warn, error: g.logs().error, kinds: g.logs().kinds },
+        externalAfterGc: { before: mb(memBefore.external + memBefore.arrayBuffers), after: mb(memAfter.external + memAfter.arrayBuffers) },
       };
       console.log(`[soak:cancellation] ${JSON.stringify(report, null, 2)}`);
       if (failures.length) console.log(`[soak:cancellation] first failures:\n${failures.slice(0, 20).join('\n')}`);
+      const logs = g.logs();
+      if (logs.error) console.log(`[soak:cancellation] gateway error logs (${logs.error}), first:\n${logs.firstError.join('\n')}`);
+      if (logs.warn) console.log(`[soak:cancellation] gateway warn logs (${logs.warn}), first:\n${logs.firstWarn.join('\n')}`);
 
-      expect(failures.slice(0, 20), `${failures.length} streams ended other than by their client`).toEqual([]);
+      expect(failures.slice(0, 20), `${failed} streams ended other than by their client`).toEqual([]);
+      expect(done, `streams run within the ${LOAD_BUDGET_MS / 1000} s budget`).toBe(STREAMS);
       expect(requestsSettled instanceof Error ? requestsSettled.message : undefined, 'upstream requests left open').toBeUndefined();
       expect(received(), 'every upstream stream aborted (none left open, none finished: the fake never ends them)').toBe(aborted());
       expect(socketsSettled instanceof Error ? socketsSettled.message : undefined, 'sockets and fds back to baseline').toBeUndefined();
@@ -481,19 +539,23 @@ describe('streams abandoned by their clients', () => {
       expect(after.toFake.local, 'sockets open at the fake back to baseline').toBeLessThanOrEqual(baseline.atFake + 2);
       expect(after.toGateway.local, 'client→gateway sockets all closed').toBe(0);
       expect(after.fds).toBeLessThanOrEqual(baseline.fds + 5);
-      expect(after.rss - baseline.rss, 'RSS growth').toBeLessThanOrEqual(RSS_BOUND);
+      expect(after.rss - baseline.rss, 'RSS growth (after a full GC)').toBeLessThanOrEqual(RSS_BOUND);
+      expect(memAfter.heapUsed - memBefore.heapUsed, 'JS heap growth after a full GC').toBeLessThanOrEqual(HEAP_BOUND);
+      expect(memAfter.external + memAfter.arrayBuffers - (memBefore.external + memBefore.arrayBuffers), 'Buffers/external memory growth after a full GC').toBeLessThanOrEqual(HEAP_BOUND);
     } finally {
       clearInterval(sampler);
+      clearInterval(progress);
       await Promise.all(shared.map((c) => c.close()));
       await dispatcher.close().catch(() => {});
     }
 
     // Still serving.
-    const health = await fetch(`${url}/health`);
+    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ message: 'OK' });
     const normal = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
+      signal: AbortSignal.timeout(10_000),
       headers: auth,
       body: JSON.stringify({ model: 'groq/llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'still there?' }] }),
     });
@@ -501,9 +563,14 @@ describe('streams abandoned by their clients', () => {
     expect((await normal.json()).choices[0].message.content).toBe('You said: still there?');
     const stream = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
+      signal: AbortSignal.timeout(10_000),
       headers: auth,
       body: JSON.stringify({ model: 'groq/llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'and streaming?' }], stream: true }),
     });
     expect((await stream.text()).trim().endsWith('data: [DONE]')).toBe(true);
+
+    // A client leaving is routine: no error-level log lines for it (they page people and bury real ones).
+    const logs = g.logs();
+    expect(logs.firstError, `${logs.error} error-level log lines for ${STREAMS} cancelled streams`).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import WebSocket from 'ws';
 
 export interface GatewayProcess {
   readonly url: string;
@@ -14,12 +15,22 @@ export interface GatewayProcess {
   readonly child: ChildProcessWithoutNullStreams;
   /** The last part of what the process wrote (stdout and stderr), for failure messages. */
   output(): string;
+  /** Log lines the gateway wrote at warn (pino level 40) and at error or worse (50, 60), with the first few of each. */
+  logs(): { warn: number; error: number; firstWarn: string[]; firstError: string[]; kinds: Record<string, number> };
   /** Resident set size, bytes (VmRSS). */
   rss(): number;
   /** Open file descriptors (sockets included). */
   fds(): number;
   /** CPU time used so far (user + system), seconds. */
   cpuSeconds(): number;
+  /**
+   * A full garbage collection in the gateway, then its `process.memoryUsage()`: what it really holds,
+   * GC saw-teeth removed. Over the inspector protocol (started with `inspect: true`); the gateway's
+   * code is not touched.
+   */
+  memoryAfterGc(): Promise<NodeJS.MemoryUsage>;
+  /** Ends the inspector session (before a graceful stop, so nothing keeps the process up). */
+  detach(): Promise<void>;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | string>;
   /** SIGKILL if still running; safe to call twice. */
@@ -29,17 +40,46 @@ export interface GatewayProcess {
 const OUTPUT_TAIL = 64 * 1024;
 
 /** Starts `src/main.ts` under tsx on a free port and waits for its "listening on" line. */
-export async function spawnGateway(env: Record<string, string>, cwd = process.cwd()): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd,
+export async function spawnGateway(env: Record<string, string>, options: { inspect?: boolean } = {}): Promise<GatewayProcess> {
+  const args = [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     // A clean environment: nothing from the developer's shell (real provider keys…) leaks in.
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', SERVER_HOST: '127.0.0.1', SERVER_PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
+  let inspectorUrl: string | undefined;
+  const logs = { warn: 0, error: 0, firstWarn: [] as string[], firstError: [] as string[], kinds: {} as Record<string, number> };
+  let partial = '';
   const append = (d: Buffer) => {
-    out += d.toString();
+    const text = d.toString();
+    out += text;
+    inspectorUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(out)?.[1];
     if (out.length > 2 * OUTPUT_TAIL) out = out.slice(-OUTPUT_TAIL);
+    // Count every log line by level, the whole run long (the kept output is only its tail).
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const level = Number(/^\{"level":(\d+)/.exec(line)?.[1] ?? 0);
+      if (level >= 40) {
+        // Grouped by what they say: `level msg | error type: message | path`.
+        let key = line.slice(0, 80);
+        try {
+          const j = JSON.parse(line);
+          key = `${level} ${j.msg} | ${j.err?.type ?? ''}: ${j.err?.message ?? ''} | ${j.path ?? ''}`;
+        } catch {
+          // not JSON: keep the raw start
+        }
+        logs.kinds[key] = (logs.kinds[key] ?? 0) + 1;
+      }
+      if (level >= 50) {
+        logs.error++;
+        if (logs.firstError.length < 5) logs.firstError.push(line.slice(0, 600));
+      } else if (level >= 40) {
+        logs.warn++;
+        if (logs.firstWarn.length < 5) logs.firstWarn.push(line.slice(0, 600));
+      }
+    }
   };
   child.stdout.on('data', append);
   child.stderr.on('data', append);
@@ -65,21 +105,91 @@ export async function spawnGateway(env: Record<string, string>, cwd = process.cw
       });
     });
     const pid = child.pid!;
+    let inspector: Promise<Inspector> | undefined;
+    const session = () => {
+      if (!options.inspect) throw new Error('gateway started without inspect: true');
+      if (!inspectorUrl) throw new Error(`no inspector URL in the gateway's output:\n${out.slice(0, 2000)}`);
+      return (inspector ??= Inspector.connect(inspectorUrl));
+    };
     return {
       url,
       port: Number(new URL(url).port),
       pid,
       child,
       output: () => out.slice(-OUTPUT_TAIL),
+      logs: () => ({ ...logs, firstWarn: [...logs.firstWarn], firstError: [...logs.firstError], kinds: { ...logs.kinds } }),
       rss: () => rssOf(pid),
       fds: () => readdirSync(`/proc/${pid}/fd`).length,
       cpuSeconds: () => cpuSecondsOf(pid),
+      async memoryAfterGc() {
+        const s = await session();
+        await s.call('HeapProfiler.collectGarbage');
+        const { result } = await s.call('Runtime.evaluate', { expression: 'process.memoryUsage()', returnByValue: true });
+        return result.value as NodeJS.MemoryUsage;
+      },
+      async detach() {
+        const s = await inspector?.catch(() => undefined);
+        inspector = undefined;
+        await s?.close();
+      },
       exited,
       kill,
     };
   } catch (error) {
     kill();
     throw error;
+  }
+}
+
+/** A minimal Chrome DevTools Protocol client: enough to ask for a GC and evaluate an expression. */
+class Inspector {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: any): void; reject(e: Error): void }>();
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString());
+      const waiter = msg.id === undefined ? undefined : this.pending.get(msg.id);
+      if (!waiter) return;
+      this.pending.delete(msg.id);
+      if (msg.error) waiter.reject(new Error(`inspector: ${msg.error.message}`));
+      else waiter.resolve(msg.result);
+    });
+    ws.on('close', () => {
+      for (const w of this.pending.values()) w.reject(new Error('inspector session closed'));
+      this.pending.clear();
+    });
+  }
+
+  static async connect(url: string): Promise<Inspector> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    return new Inspector(ws);
+  }
+
+  call(method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<any> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`inspector: ${method} took more than ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
   }
 }
 
