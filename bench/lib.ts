@@ -425,3 +425,44 @@ export async function streamOnce(pool: Pool, t: StreamTarget): Promise<StreamRun
 export function streamPool(url: string, connections: number): Pool {
   return new Pool(new URL(url).origin, { connections, keepAliveTimeout: 60_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The requests every scenario sends (shared by run.ts and profile.ts)
+
+export const REST_BODY = JSON.stringify({
+  model: 'openai/bench',
+  messages: [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'Say hello to the benchmark, briefly.' },
+  ],
+  temperature: 0.2,
+});
+export const MUTATION = `mutation Chat($input: ChatCompletionInput!) {
+  chatCompletion(input: $input) {
+    id model provider created
+    choices { index finishReason message { role content } }
+    usage { promptTokens completionTokens totalTokens }
+  }
+}`;
+export const SUBSCRIPTION = `subscription Stream($input: ChatCompletionInput!) {
+  chatCompletionStream(input: $input) {
+    id model provider
+    choices { index finishReason delta { role content } }
+    usage { promptTokens completionTokens totalTokens }
+  }
+}`;
+export const gqlInput = (model: string) => ({
+  input: {
+    model,
+    messages: [
+      { role: 'SYSTEM', content: 'You are a helpful assistant.' },
+      { role: 'USER', content: 'Say hello to the benchmark, briefly.' },
+    ],
+    temperature: 0.2,
+  },
+});
+export const GQL_BODY = JSON.stringify({ query: MUTATION, variables: gqlInput('openai/bench'), operationName: 'Chat' });
+export const restStreamBody = (model: string) =>
+  JSON.stringify({ ...JSON.parse(REST_BODY), model, stream: true, stream_options: { include_usage: true } });
+export const gqlStreamBody = (model: string) => JSON.stringify({ query: SUBSCRIPTION, variables: gqlInput(model), operationName: 'Stream' });
+

@@ -11,41 +11,12 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
-import { BENCH, compileBenchScript, ensureBuild, load, loadProblems, probe, startChild, startGateway, startUpstream, type Target } from './lib.js';
+import { BENCH, GQL_BODY, REST_BODY, compileBenchScript, ensureBuild, load, loadProblems, probe, startChild, startGateway, startUpstream, type Target } from './lib.js';
 import { newestProfile, summarise, toMarkdown } from './profile-summary.js';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const log = (s: string) => process.stderr.write(`[profile] ${s}\n`);
 
-const REST_BODY = JSON.stringify({
-  model: 'openai/bench',
-  messages: [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: 'Say hello to the benchmark, briefly.' },
-  ],
-  temperature: 0.2,
-});
-const MUTATION = `mutation Chat($input: ChatCompletionInput!) {
-  chatCompletion(input: $input) {
-    id model provider created
-    choices { index finishReason message { role content } }
-    usage { promptTokens completionTokens totalTokens }
-  }
-}`;
-const GQL_BODY = JSON.stringify({
-  query: MUTATION,
-  operationName: 'Chat',
-  variables: {
-    input: {
-      model: 'openai/bench',
-      messages: [
-        { role: 'SYSTEM', content: 'You are a helpful assistant.' },
-        { role: 'USER', content: 'Say hello to the benchmark, briefly.' },
-      ],
-      temperature: 0.2,
-    },
-  },
-});
 
 const SCENARIOS = {
   floor: { title: 'the floor (bench/floor.ts), for comparison', path: '/v1/chat/completions', body: REST_BODY, auth: false },

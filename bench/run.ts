@@ -19,6 +19,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
 import {
+  REST_BODY,
+  GQL_BODY,
+  restStreamBody,
+  gqlStreamBody,
   BENCH,
   ensureBuild,
   load,
@@ -65,43 +69,6 @@ const elapsed = () => `${((performance.now() - tick) / 1000).toFixed(0)}s`;
 
 // ---------------------------------------------------------------------------------------------
 // Requests
-
-const REST_BODY = JSON.stringify({
-  model: 'openai/bench',
-  messages: [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: 'Say hello to the benchmark, briefly.' },
-  ],
-  temperature: 0.2,
-});
-const MUTATION = `mutation Chat($input: ChatCompletionInput!) {
-  chatCompletion(input: $input) {
-    id model provider created
-    choices { index finishReason message { role content } }
-    usage { promptTokens completionTokens totalTokens }
-  }
-}`;
-const SUBSCRIPTION = `subscription Stream($input: ChatCompletionInput!) {
-  chatCompletionStream(input: $input) {
-    id model provider
-    choices { index finishReason delta { role content } }
-    usage { promptTokens completionTokens totalTokens }
-  }
-}`;
-const gqlInput = (model: string) => ({
-  input: {
-    model,
-    messages: [
-      { role: 'SYSTEM', content: 'You are a helpful assistant.' },
-      { role: 'USER', content: 'Say hello to the benchmark, briefly.' },
-    ],
-    temperature: 0.2,
-  },
-});
-const GQL_BODY = JSON.stringify({ query: MUTATION, variables: gqlInput('openai/bench'), operationName: 'Chat' });
-const restStreamBody = (model: string) =>
-  JSON.stringify({ ...JSON.parse(REST_BODY), model, stream: true, stream_options: { include_usage: true } });
-const gqlStreamBody = (model: string) => JSON.stringify({ query: SUBSCRIPTION, variables: gqlInput(model), operationName: 'Stream' });
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };

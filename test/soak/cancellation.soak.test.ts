@@ -13,10 +13,10 @@ import { print } from 'graphql';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
-import { startOidcIssuer, type OidcIssuer } from '../fakes/oidc-issuer.js';
+import type { FakeProvider } from '../fakes/fake-provider.js';
+import type { OidcIssuer } from '../fakes/oidc-issuer.js';
 import { ChatCompletionStreamDocument } from '../generated/graphql.js';
-import { MB, mb, parseFrame, prng, spawnGateway, SseFrames, tcpConnections, waitFor, type GatewayProcess } from './harness.js';
+import { MB, mb, parseFrame, prng, SseFrames, startSoakStack, type SoakStack, tcpConnections, waitFor, type GatewayProcess } from './harness.js';
 
 const STREAMS = Number(process.env.SOAK_STREAMS ?? 10_000);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 64);
@@ -60,24 +60,15 @@ let fake: FakeProvider;
 let gw: GatewayProcess | undefined;
 let tokens: string[] = [];
 
+let stack: SoakStack | undefined;
+
 beforeAll(async () => {
-  idp = await startOidcIssuer();
-  fake = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'k' });
-  tokens = await Promise.all([1, 2, 3].map((n) => idp.token({ sub: `soak-cancel-${n}` }, { expiresIn: '30m' })));
-  gw = await spawnGateway({
-    GROQ_API_URL: fake.url,
-    GROQ_API_KEY: 'k',
-    ENABLE_AUTH: 'true',
-    OIDC_ISSUER_URL: idp.issuer,
-  }, { inspect: true });
+  stack = await startSoakStack([1, 2, 3].map((n) => `soak-cancel-${n}`));
+  ({ idp, fake, gw, tokens } = stack);
 });
 
 afterAll(async () => {
-  await gw?.detach().catch(() => {});
-  gw?.kill();
-  await gw?.exited;
-  await fake?.close();
-  await idp?.close();
+  await stack?.stop();
 });
 
 function makePlans(count: number, seed: number): Plan[] {

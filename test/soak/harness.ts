@@ -7,6 +7,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import WebSocket from 'ws';
+import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
+import { startOidcIssuer, type OidcIssuer } from '../fakes/oidc-issuer.js';
 
 export interface GatewayProcess {
   readonly url: string;
@@ -344,4 +346,34 @@ export function parseFrame(frame: string): { event: string; data: string } {
     else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
   }
   return { event: any ? event : 'comment', data: data.join('\n') };
+}
+
+export interface SoakStack {
+  idp: OidcIssuer;
+  fake: FakeProvider;
+  gw: GatewayProcess;
+  /** One valid bearer token per subject. */
+  tokens: string[];
+  stop(): Promise<void>;
+}
+
+/** A local issuer, a fake groq and the gateway as a child process with auth on: what both soaks run against. */
+export async function startSoakStack(subjects: string[]): Promise<SoakStack> {
+  const idp = await startOidcIssuer();
+  const fake = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'k' });
+  const tokens = await Promise.all(subjects.map((sub) => idp.token({ sub }, { expiresIn: '30m' })));
+  const gw = await spawnGateway({ GROQ_API_URL: fake.url, GROQ_API_KEY: 'k', ENABLE_AUTH: 'true', OIDC_ISSUER_URL: idp.issuer }, { inspect: true });
+  return {
+    idp,
+    fake,
+    gw,
+    tokens,
+    async stop() {
+      await gw.detach().catch(() => {});
+      gw.kill();
+      await gw.exited;
+      await fake.close();
+      await idp.close();
+    },
+  };
 }

@@ -11,10 +11,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { print } from 'graphql';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
-import { startOidcIssuer, type OidcIssuer } from '../fakes/oidc-issuer.js';
+import type { FakeProvider } from '../fakes/fake-provider.js';
+import type { OidcIssuer } from '../fakes/oidc-issuer.js';
 import { ChatCompletionDocument, ChatCompletionStreamDocument } from '../generated/graphql.js';
-import { MB, mb, parseFrame, percentile, slope, spawnGateway, SseFrames, type GatewayProcess } from './harness.js';
+import { MB, mb, parseFrame, percentile, slope, SseFrames, startSoakStack, type SoakStack, type GatewayProcess } from './harness.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
@@ -42,24 +42,15 @@ let fake: FakeProvider;
 let gw: GatewayProcess | undefined;
 let tokens: string[] = [];
 
+let stack: SoakStack | undefined;
+
 beforeAll(async () => {
-  idp = await startOidcIssuer();
-  fake = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'k' });
-  tokens = await Promise.all(['alice', 'bob', 'carol', 'service-account-batch'].map((sub) => idp.token({ sub }, { expiresIn: '30m' })));
-  gw = await spawnGateway({
-    GROQ_API_URL: fake.url,
-    GROQ_API_KEY: 'k',
-    ENABLE_AUTH: 'true',
-    OIDC_ISSUER_URL: idp.issuer,
-  }, { inspect: true });
+  stack = await startSoakStack(['alice', 'bob', 'carol', 'service-account-batch']);
+  ({ idp, fake, gw, tokens } = stack);
 });
 
 afterAll(async () => {
-  await gw?.detach().catch(() => {});
-  gw?.kill();
-  await gw?.exited;
-  await fake?.close();
-  await idp?.close();
+  await stack?.stop();
 });
 
 class Failure extends Error {}
