@@ -252,6 +252,33 @@ describe('signing keys', () => {
     }
   });
 
+  it('keeps answering at once with cached keys while the IdP is slow', async () => {
+    const signed = await idp.token({ sub: 'while-slow' });
+    idp.setDelay(8_000);
+    try {
+      const started = Date.now();
+      expect((await models(bearer(signed))).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      idp.setDelay(0);
+    }
+  });
+
+  it('gives up on a slow IdP with nothing cached after its 5 s timeout: 401, not a hang', async () => {
+    idp.setDelay(8_000);
+    const cold = await startTestGateway(env());
+    try {
+      const started = Date.now();
+      const res = await fetch(`${cold.url}/v1/models`, { headers: bearer(token) });
+      expect(res.status).toBe(401);
+      expect((await res.json()).error).toMatch(/signing keys are unavailable/);
+      expect(Date.now() - started).toBeLessThan(7_500);
+    } finally {
+      idp.setDelay(0);
+      await cold.close();
+    }
+  });
+
   it('answers 401 with a clear message, not a hang or 500, when the IdP is down and nothing is cached', async () => {
     idp.setDown(true);
     const cold = await startTestGateway(env());

@@ -24,6 +24,8 @@ export interface OidcIssuer {
   token(claims?: JWTPayload, options?: { key?: SigningKey; alg?: string; expiresIn?: string | number; header?: Record<string, unknown> }): Promise<string>;
   /** While down, every request is answered by dropping the connection. */
   setDown(down: boolean): void;
+  /** Delays every answer by `ms` (0: answer at once), like an overloaded identity provider. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -31,14 +33,17 @@ export async function startOidcIssuer(options: { audience?: string } = {}): Prom
   const realmPath = '/realms/inference-gateway-realm';
   const audience = options.audience ?? 'inference-gateway-client';
   let down = false;
+  let delayMs = 0;
   const sockets = new Set<Socket>();
   const encKey = await makeKey();
   const state = { jwksFetches: 0 };
   let issuer = '';
   const keys: SigningKey[] = [await makeKey()];
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     if (down) return void req.socket.destroy();
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (res.destroyed) return;
     if (req.url === `${realmPath}/.well-known/openid-configuration`) {
       return json(res, { issuer, jwks_uri: `${issuer}/protocol/openid-connect/certs`, token_endpoint: `${issuer}/protocol/openid-connect/token` });
     }
@@ -84,6 +89,9 @@ export async function startOidcIssuer(options: { audience?: string } = {}): Prom
       if (opts.expiresIn !== undefined) jwt.setExpirationTime(opts.expiresIn);
       else if (claims.exp === undefined) jwt.setExpirationTime('5m');
       return jwt.sign(key.privateKey);
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     setDown(value) {
       down = value;
