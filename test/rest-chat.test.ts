@@ -163,6 +163,12 @@ describe('upstream failures', () => {
     expect(res.json.error).toBe('groq: no response within 1s');
   });
 
+  it('answers 504 when a JSON body trickles in past SERVER_READ_TIMEOUT in all', async () => {
+    const res = await chat({ model: 'groq/trickle', messages: hello });
+    expect(res.status).toBe(504);
+    expect(res.json.error).toBe('groq: no response within 1s');
+  });
+
   it('answers 504 when a stream does not start within SERVER_READ_TIMEOUT', async () => {
     const res = await chat({ model: 'groq/hang', messages: hello, stream: true });
     expect(res.status).toBe(504);

@@ -106,6 +106,12 @@ function chat(request: any, res: ServerResponse): void {
     return send(res, status, { error: { message: `fake failure ${status}`, type: 'server_error', code: null } }, headers);
   }
   if (model === 'hang') return; // never answers; the client must give up on its own
+  if (model === 'trickle') {
+    // Headers at once, then the body a byte at a time, forever: only a total deadline ends it.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 200);
+    return void res.on('close', () => clearInterval(timer));
+  }
   if (model === 'reset') return void res.socket?.destroy();
   if (model === 'huge') {
     // 40 MiB of valid-looking JSON, written in pieces.
