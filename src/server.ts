@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import { tryFastPath } from './graphql/fast-path.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -71,7 +72,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         try {
           // The GraphiQL page itself loads without a token; every operation needs one.
           if (!isGraphiQLPage(req)) identity = await authenticate(req.headers.authorization);
-          if (req.method === 'POST') await readGraphQLBody(req, config.server.maxRequestBodySize);
+          if (req.method === 'POST') {
+            const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
+            if (await tryFastPath(yoga, body, req.headers.accept, res, identity, signal)) return;
+          }
         } catch (error) {
           return sendGraphQLError(res, error);
         }
@@ -145,7 +149,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
  * (its Node adapter takes `req.body` when present). JSON is parsed here once, so Yoga doesn't
  * decode and parse it again; anything else goes as bytes for Yoga to judge.
  */
-async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<void> {
+async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const bytes = await readBody(req, limit);
   let body: unknown = bytes;
   if ((req.headers['content-type'] ?? '').includes('json')) {
@@ -158,6 +162,7 @@ async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<voi
     }
   }
   (req as IncomingMessage & { body?: unknown }).body = body;
+  return body;
 }
 
 function isGraphiQLPage(req: IncomingMessage): boolean {

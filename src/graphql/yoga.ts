@@ -39,13 +39,22 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      // Yoga reports every error it masked; the client's own mistakes and upstream answers are not ours.
+      // Yoga reports every error it masked; maskError has logged the internal ones already, and the
+      // client's own mistakes and upstream answers are not ours.
       error: (error: unknown, ...rest) => {
         if (isClientError(error) || isUpstreamError(error)) logger.debug({ err: error }, 'graphql request failed');
-        else logger.error({ err: error, args: rest }, 'graphql internal error');
+        else logger.warn({ err: error, args: rest }, 'graphql error reported by Yoga');
       },
     },
-    maskedErrors: { maskError: (error) => toGraphQLError(error) },
+    maskedErrors: {
+      maskError: (error) => {
+        const masked = toGraphQLError(error);
+        // Logged here, where the original is still known: the fast path (fast-path.ts) bypasses
+        // Yoga's own error logging, and an internal error must never pass unrecorded.
+        if (masked.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'graphql internal error');
+        return masked;
+      },
+    },
     context: ({ request, identity, signal }) => ({ gateway, identity: identity ?? null, signal: signal ?? request.signal }),
     graphiql: {
       title: 'GraphQL Inference Gateway',

@@ -1,0 +1,113 @@
+/**
+ * The common case — one query or mutation POSTed as JSON — run on the plain Node request path with
+ * Yoga's own envelop pipeline (the same parse/validate caches, document limits, compiled execution,
+ * error masking and context as every other request) but without the Fetch-API Request/Response
+ * round trip, which costs more than the execution itself. Batches, subscriptions, other media types
+ * and odd parameters are left to Yoga, which answers them as always.
+ */
+import type { ServerResponse } from 'node:http';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { Identity } from '../auth/identity.js';
+import type { GraphQLServer } from './yoga.js';
+
+const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
+const GRAPHQL_RESPONSE = 'application/graphql-response+json; charset=utf-8';
+const JSON_RESPONSE = 'application/json; charset=utf-8';
+
+interface Params {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/** Returns false, having written nothing, when the request is not one the fast path takes. */
+export async function tryFastPath(
+  yoga: GraphQLServer,
+  body: unknown,
+  accept: string | undefined,
+  res: ServerResponse,
+  identity: Identity | null,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const contentType = responseType(accept);
+  if (!contentType || !isPlainParams(body)) return false;
+  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, params: body });
+  // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
+  // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
+  const requestError = (error: unknown, code: string) => {
+    send(res, contentType === GRAPHQL_RESPONSE ? 400 : 200, contentType, { errors: [publicError(asGraphQLError(error, code))] });
+    return true;
+  };
+  let document: DocumentNode;
+  try {
+    document = parse(body.query);
+  } catch (error) {
+    return requestError(error, 'GRAPHQL_PARSE_FAILED');
+  }
+  const operation = getOperationAST(document, body.operationName);
+  if (!operation || operation.operation === 'subscription') return false;
+  try {
+    const errors = validate(schema, document);
+    if (errors.length > 0) {
+      send(res, contentType === GRAPHQL_RESPONSE ? 400 : 200, contentType, {
+        errors: errors.map((e: GraphQLError) => publicError(asGraphQLError(e, 'GRAPHQL_VALIDATION_FAILED'))),
+      });
+      return true;
+    }
+  } catch (error) {
+    return requestError(error, 'GRAPHQL_VALIDATION_FAILED');
+  }
+  const result = (await execute({
+    schema,
+    document,
+    contextValue: await contextFactory(),
+    variableValues: body.variables ?? undefined,
+    operationName: body.operationName ?? undefined,
+  })) as ExecutionResult;
+  // A result without data (variables refused) is a request error, as Yoga answers it.
+  const status = result.data === undefined ? 400 : 200;
+  send(res, status, contentType, result.errors ? { ...result, errors: result.errors.map(publicError) } : result);
+  return true;
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function isPlainParams(body: unknown): body is Params {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const params = body as Record<string, unknown>;
+  for (const key of Object.keys(params)) if (!PARAMS.has(key)) return false;
+  if (typeof params.query !== 'string') return false;
+  const { variables, operationName, extensions } = params;
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
+  if (operationName != null && typeof operationName !== 'string') return false;
+  return extensions == null || (typeof extensions === 'object' && !Array.isArray(extensions));
+}
+
+/** The media type to answer in, or undefined when Yoga should negotiate (SSE, multipart, odd Accept). */
+function responseType(accept: string | undefined): string | undefined {
+  if (!accept || accept === '*/*' || accept === 'application/json') return JSON_RESPONSE;
+  if (accept.includes('event-stream') || accept.includes('multipart') || accept.includes('charset=') && !accept.includes('utf-8')) return undefined;
+  if (accept.includes('application/graphql-response+json')) return GRAPHQL_RESPONSE;
+  if (accept.includes('application/json') || accept.includes('*/*')) return JSON_RESPONSE;
+  return undefined;
+}
+
+function asGraphQLError(error: unknown, code: string): GraphQLError {
+  const e = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error));
+  if (e.extensions?.code) return e;
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: { ...e.extensions, code } });
+}
+
+/** Errors as clients see them: Yoga's internal `http` hint is not part of the response. */
+function publicError(error: GraphQLError | { toJSON?: () => object }): object {
+  const json = (typeof error.toJSON === 'function' ? error.toJSON() : error) as { extensions?: Record<string, unknown> };
+  if (json.extensions && 'http' in json.extensions) {
+    const { http: _http, ...extensions } = json.extensions;
+    return { ...json, extensions };
+  }
+  return json;
+}
