@@ -2,6 +2,7 @@
  * The server: one `node:http` listener, one port. The pipeline, in order: health (always open),
  * authentication, then `/graphql` to Yoga and everything else to the REST shim.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -57,11 +58,21 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const query = q === -1 ? '' : url.slice(q + 1);
     let identity: Identity | null = null;
     const signal = lifecycle.beginRequest(res);
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
     if (logRequests) {
       res.once('close', () => {
         // One line per request; the query string stays out (it may carry what a client should not have sent).
         logger.info(
-          { method: req.method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, subject: identity?.subject, client: identity?.clientId },
+          {
+            id: requestId,
+            method: req.method,
+            path,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+            subject: identity?.subject,
+            client: identity?.clientId,
+          },
           'request',
         );
       });
@@ -189,4 +200,11 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
         : ['400 Bad Request', 'Malformed HTTP request'];
   const body = JSON.stringify({ error: message });
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The caller's `x-request-id` when it is a sane token (it ends up in logs), else a new one. */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
