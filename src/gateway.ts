@@ -99,13 +99,13 @@ export class Gateway {
 
   async chat(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {
     const route = this.route(request.model, providerId);
-    const { completion, raw } = await route.provider.chat({ ...request, model: route.model }, signal);
+    const { completion, raw } = await route.provider.chat(request, route.model, signal);
     return { provider: route.provider, completion, raw };
   }
 
   async chatStream(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {
     const route = this.route(request.model, providerId);
-    const chunks: AsyncGenerator<StreamChunk> = await route.provider.chatStream({ ...request, model: route.model }, signal);
+    const chunks: AsyncGenerator<StreamChunk> = await route.provider.chatStream(request, route.model, signal);
     return { provider: route.provider, chunks };
   }
 

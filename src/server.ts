@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import { toGraphQLError } from './graphql/errors.js';
 import { tryFastPath } from './graphql/fast-path.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { Lifecycle } from './lifecycle.js';
@@ -183,7 +184,7 @@ function isGraphiQLPage(req: IncomingMessage): boolean {
 /** Errors raised before Yoga runs (authentication) still answer in GraphQL's shape. */
 function sendGraphQLError(res: ServerResponse, error: unknown): void {
   const e = toGatewayError(error);
-  sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code, ...e.extensions } }] }, { ...e.headers });
+  sendJson(res, e.status, { errors: [toGraphQLError(e).toJSON()] }, { ...e.headers });
 }
 
 /** Requests Node's HTTP parser refuses still get the contract's `{"error": …}` answer. */

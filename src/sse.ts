@@ -23,7 +23,3 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
 export function sseData(data: string): string {
   return `data: ${data}\n\n`;
 }
-
-export function sseEvent(event: string, data: string): string {
-  return `event: ${event}\ndata: ${data}\n\n`;
-}

@@ -82,5 +82,3 @@ export const PROVIDERS: readonly ProviderSpec[] = [
   { ...openaiCompatible, id: 'zai', name: 'Z.ai', envPrefix: 'ZAI', defaultUrl: 'https://api.z.ai/api/paas/v4' },
   { ...openaiCompatible, id: 'llamacpp', name: 'llama.cpp', envPrefix: 'LLAMACPP', defaultUrl: 'http://llamacpp:8080/v1', keyless: true },
 ];
-
-export const PROVIDER_IDS: readonly string[] = PROVIDERS.map((p) => p.id);

@@ -37,15 +37,16 @@ export class Provider {
   }
 
   /**
-   * `request.model` is the provider's own model name (no `provider/` prefix). Returns the completion
-   * and its wire text, which the REST relay sends on unchanged rather than serialising it again.
+   * `model` is the provider's own model name (no `provider/` prefix); it replaces the request's in the
+   * one body built for the upstream. Returns the completion and its wire text, which the REST relay
+   * sends on unchanged rather than serialising it again.
    */
-  async chat(request: ChatRequest, signal?: AbortSignal): Promise<{ completion: ChatCompletion; raw: string }> {
+  async chat(request: ChatRequest, model: string, signal?: AbortSignal): Promise<{ completion: ChatCompletion; raw: string }> {
     const { body: completion, text: raw } = await this.upstream.json<ChatCompletion>({
       method: 'POST',
       path: this.spec.chatPath,
       headers: JSON_HEADERS,
-      body: JSON.stringify({ ...request, stream: false }),
+      body: JSON.stringify({ ...request, model, stream: false }),
       signal,
     });
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
@@ -58,8 +59,8 @@ export class Provider {
    * Starts a streamed completion. Resolves once the upstream has accepted it (so refusals are
    * ordinary errors, before any byte reaches the client), then yields chunks in upstream order.
    */
-  async chatStream(request: ChatRequest, signal?: AbortSignal): Promise<AsyncGenerator<StreamChunk>> {
-    const body: ChatRequest = { ...request, stream: true };
+  async chatStream(request: ChatRequest, model: string, signal?: AbortSignal): Promise<AsyncGenerator<StreamChunk>> {
+    const body: ChatRequest = { ...request, model, stream: true };
     if (this.spec.streamUsage) body.stream_options = { ...request.stream_options, include_usage: true };
     const res = await this.upstream.open({
       method: 'POST',
