@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { z } from 'zod';
 import { PROVIDERS, type ProviderSpec } from './providers/catalog.js';
 
 export interface ProviderConfig {
@@ -21,6 +22,28 @@ export interface AuthConfig {
   readonly clientId: string;
   readonly clientSecret: string | undefined;
   readonly audience: string;
+}
+
+/** A subject's own budget; 0 means unlimited, undefined means the default applies. */
+export interface LimitOverride {
+  readonly rpm?: number;
+  readonly tpm?: number;
+}
+
+export interface LimitsConfig {
+  /** Chat/proxy requests per minute per subject; 0 = unlimited. */
+  readonly requestsPerMinute: number;
+  /** Tokens (prompt + completion, as the provider reports them) per minute per subject; 0 = unlimited. */
+  readonly tokensPerMinute: number;
+  readonly overrides: ReadonlyMap<string, LimitOverride>;
+  /** Which claim names the subject a budget belongs to: the OAuth client (`azp`, falling back to `sub`) or `sub`. */
+  readonly subjectClaim: 'azp' | 'sub';
+  /** Shared store for every replica; unset = in-memory, per replica. */
+  readonly redisUrl: string | undefined;
+  /** Longest a limit check may wait for Redis before the failure mode applies. */
+  readonly redisTimeoutMs: number;
+  /** With Redis unreachable: `open` lets requests through (logged, counted), `closed` answers 503. */
+  readonly failureMode: 'open' | 'closed';
 }
 
 export interface Config {
@@ -41,6 +64,12 @@ export interface Config {
   readonly providers: readonly ProviderConfig[];
   readonly allowedModels: readonly string[];
   readonly disallowedModels: readonly string[];
+  readonly limits: LimitsConfig;
+  /** Role → model patterns (`*`, `groq/*`, `openai/gpt-4o`); empty = no role rules. */
+  readonly modelAccess: ReadonlyMap<string, readonly string[]>;
+  /** Alias → ordered `provider/model` targets. */
+  readonly fallbacks: ReadonlyMap<string, readonly string[]>;
+  readonly metricsEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +184,71 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     return { spec, url: providerUrl, apiKey, configured };
   });
 
+  /** A JSON-valued variable checked against a schema; each problem names the variable and the path. */
+  const json = <T>(name: string, schema: z.ZodType<T>, example: string): T | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problems.push(`${name} is not valid JSON (expected e.g. ${example})`);
+      return undefined;
+    }
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const at = issue.path.length > 0 ? ` at ${issue.path.map((p) => JSON.stringify(p)).join('.')}` : '';
+        problems.push(`${name}${at}: ${issue.message} (expected e.g. ${example})`);
+      }
+      return undefined;
+    }
+    return result.data;
+  };
+  const enumerated = <T extends string>(fallback: T, name: string, values: readonly T[]): T => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const lower = raw.trim().toLowerCase() as T;
+    if (values.includes(lower)) return lower;
+    problems.push(`${name}=${JSON.stringify(raw)} must be one of ${values.join(', ')}`);
+    return fallback;
+  };
+
+  const redisUrl = read('REDIS_URL')?.value.trim();
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    problems.push(`REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis:6379/0)`);
+  }
+  const budget = z.number().int().min(0);
+  const overrides = json(
+    'RATE_LIMIT_OVERRIDES',
+    z.record(z.string().min(1), z.strictObject({ rpm: budget.optional(), tpm: budget.optional() })),
+    '{"reporting-bot":{"rpm":10,"tpm":20000}}',
+  );
+  const modelAccess = json(
+    'MODEL_ACCESS_RULES',
+    z.record(z.string().min(1), z.array(z.string().regex(/^[^\s,]+$/, 'a pattern is a model name, provider/model or a glob with *')).min(1)),
+    '{"llm-user":["groq/*"],"llm-admin":["*"]}',
+  );
+  const fallbacks = json(
+    'MODEL_FALLBACKS',
+    z.record(z.string().min(1), z.array(z.string().regex(/^[^/\s]+\/\S+$/, 'each target is provider/model')).min(1)),
+    '{"smart":["openai/gpt-4o","anthropic/claude-sonnet-4-5"]}',
+  );
+  for (const [alias, targets] of Object.entries(fallbacks ?? {})) {
+    for (const target of targets) {
+      const id = target.slice(0, target.indexOf('/')).toLowerCase();
+      const provider = providers.find((p) => p.spec.id === id);
+      if (!provider) problems.push(`MODEL_FALLBACKS: alias ${JSON.stringify(alias)} names unknown provider '${id}' in ${JSON.stringify(target)}`);
+      else if (!provider.configured) {
+        problems.push(`MODEL_FALLBACKS: alias ${JSON.stringify(alias)} targets ${JSON.stringify(target)}, but provider '${id}' is not configured (set ${provider.spec.envPrefix}_API_KEY)`);
+      }
+    }
+  }
+  const authEnabled = bool(false, 'ENABLE_AUTH', 'AUTH_ENABLED');
+  if (modelAccess && !authEnabled) {
+    problems.push('MODEL_ACCESS_RULES needs ENABLE_AUTH=true: roles come from verified tokens');
+  }
+
   const config: Config = {
     environment: str('production', 'ENVIRONMENT'),
     server: {
@@ -168,7 +262,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
       maxStreamDurationMs: duration('10m', 'SERVER_MAX_STREAM_DURATION'),
     },
     auth: {
-      enabled: bool(false, 'ENABLE_AUTH', 'AUTH_ENABLED'),
+      enabled: authEnabled,
       issuerUrl,
       acceptedIssuers,
       clientId,
@@ -178,6 +272,18 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     providers,
     allowedModels: list('ALLOWED_MODELS'),
     disallowedModels: list('DISALLOWED_MODELS'),
+    limits: {
+      requestsPerMinute: integer(0, 'RATE_LIMIT_REQUESTS_PER_MINUTE', 0, 1e9),
+      tokensPerMinute: integer(0, 'RATE_LIMIT_TOKENS_PER_MINUTE', 0, 1e12),
+      overrides: new Map(Object.entries(overrides ?? {})),
+      subjectClaim: enumerated('azp', 'RATE_LIMIT_SUBJECT_CLAIM', ['azp', 'sub'] as const),
+      redisUrl,
+      redisTimeoutMs: duration('500ms', 'REDIS_TIMEOUT'),
+      failureMode: enumerated('open', 'RATE_LIMIT_FAILURE_MODE', ['open', 'closed'] as const),
+    },
+    modelAccess: new Map(Object.entries(modelAccess ?? {})),
+    fallbacks: new Map(Object.entries(fallbacks ?? {})),
+    metricsEnabled: bool(true, 'METRICS_ENABLED'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

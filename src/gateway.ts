@@ -1,13 +1,20 @@
 /**
- * The gateway's own logic, shared by the REST shim and the GraphQL API: which provider serves a
- * request, whether the model is allowed, and fan-out over providers. Neither edge re-implements it.
+ * The gateway's own logic, shared by the REST shim and the GraphQL API (HTTP, SSE and WebSocket):
+ * which provider serves a request, whether this caller may use the model, the caller's budget,
+ * fallbacks, and what each call is recorded as (metrics, the request log line, the reported
+ * target). Neither edge re-implements any of it.
  */
 import { setMaxListeners } from 'node:events';
+import type { Identity } from './auth/identity.js';
 import type { Config } from './config.js';
-import { BadRequestError, ForbiddenError, NotFoundError } from './errors.js';
+import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, UpstreamError } from './errors.js';
 import type { Logger } from './logger.js';
+import { ModelAccess } from './policy/access.js';
+import { RateLimits } from './policy/limits.js';
 import { Provider } from './providers/provider.js';
-import type { ChatRequest, Model, StreamChunk } from './providers/types.js';
+import type { ChatCompletionChunk, ChatRequest, Model, StreamChunk, Usage } from './providers/types.js';
+import { failedBeforeResponse } from './providers/upstream.js';
+import { Metrics } from './telemetry/metrics.js';
 
 export interface Route {
   readonly provider: Provider;
@@ -15,10 +22,43 @@ export interface Route {
   readonly model: string;
 }
 
+/** Who is asking, and where to record what happened. */
+export interface CallContext {
+  readonly identity: Identity | null;
+  /** Fires when the client goes away or the gateway cuts in-flight work. */
+  readonly signal?: AbortSignal;
+  /** Each provider call this request made is appended here (read by logs, headers, GraphQL extensions). */
+  readonly calls?: CallRecord[];
+}
+
+/** One served (or failed) chat call, as reported to the caller and the logs. */
+export interface CallRecord {
+  /** The provider and model that served it (after any fallback). */
+  provider: string;
+  model: string;
+  /** The alias the caller asked for, when it was one. */
+  alias?: string;
+  /** Targets tried, the serving one included. */
+  attempts: number;
+  subject: string;
+  /** Time spent waiting on providers, ms (failed attempts included). */
+  upstreamMs: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** The stream ended without the provider reporting usage; tokens were estimated from the text. */
+  tokensEstimated?: boolean;
+  /** Error code when the call failed. */
+  error?: string;
+}
+
 export class Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
+  readonly metrics: Metrics;
+  readonly limits: RateLimits;
+  readonly access: ModelAccess;
   private readonly allowed: ReadonlySet<string>;
   private readonly disallowed: ReadonlySet<string>;
+  private readonly fallbacks: ReadonlyMap<string, readonly string[]>;
 
   constructor(config: Config, private readonly logger: Logger) {
     const timeouts = {
@@ -29,6 +69,10 @@ export class Gateway {
     this.providers = new Map(config.providers.map((p) => [p.spec.id, new Provider(p, timeouts)]));
     this.allowed = new Set(config.allowedModels);
     this.disallowed = new Set(config.disallowedModels);
+    this.fallbacks = config.fallbacks;
+    this.metrics = new Metrics();
+    this.access = new ModelAccess(config.modelAccess);
+    this.limits = new RateLimits(config.limits, logger, this.metrics);
   }
 
   /** A configured provider by id, or a 4xx saying what is wrong. */
@@ -51,7 +95,7 @@ export class Gateway {
   }
 
   /** Finds the provider for `model` (`provider/model`) or for an explicit `provider`, and checks policy. */
-  route(model: unknown, providerId?: string | null): Route {
+  route(model: unknown, providerId?: string | null, identity: Identity | null = null): Route {
     if (typeof model !== 'string' || model.trim() === '') {
       throw new BadRequestError("'model' is required: name it as provider/model, e.g. groq/llama-3.3-70b-versatile");
     }
@@ -64,8 +108,9 @@ export class Gateway {
     } else if (prefix && this.providers.has(prefix)) {
       route = { provider: this.provider(prefix), model: model.slice(slash + 1) };
     } else {
+      const aliases = this.fallbacks.size > 0 ? ` or a model alias (${[...this.fallbacks.keys()].join(', ')})` : '';
       throw new BadRequestError(
-        `Cannot tell which provider serves model '${model}': use 'provider/model' (e.g. groq/llama-3.3-70b-versatile) ` +
+        `Cannot tell which provider serves model '${model}': use 'provider/model' (e.g. groq/llama-3.3-70b-versatile)${aliases} ` +
           `or the provider parameter. Configured providers: ${this.configuredProviders().map((p) => p.id).join(', ') || 'none'}`,
       );
     }
@@ -73,7 +118,35 @@ export class Gateway {
     if (!this.isAllowed(route.provider.id, route.model)) {
       throw new ForbiddenError(`Model '${route.provider.id}/${route.model}' is not allowed on this gateway`);
     }
+    if (!this.access.allows(identity, route.provider.id, route.model)) {
+      throw new ForbiddenError(
+        `Model '${route.provider.id}/${route.model}' is not allowed for ${this.access.describe(identity)}`,
+      );
+    }
     return route;
+  }
+
+  /**
+   * The targets a request may go to, in order: an alias's fallback list (targets this caller may not
+   * use are left out), or the one route its model names.
+   */
+  targets(model: unknown, providerId: string | null | undefined, identity: Identity | null): { alias?: string; routes: Route[] } {
+    const targets = !providerId && typeof model === 'string' ? this.fallbacks.get(model) : undefined;
+    if (!targets) return { routes: [this.route(model, providerId, identity)] };
+    const routes: Route[] = [];
+    let refusal: GatewayError | undefined;
+    for (const target of targets) {
+      try {
+        routes.push(this.route(target, null, identity));
+      } catch (error) {
+        if (!(error instanceof ForbiddenError)) throw error;
+        refusal ??= error;
+      }
+    }
+    if (routes.length === 0) {
+      throw new ForbiddenError(`Model alias '${model}': no target is allowed (${refusal!.message})`);
+    }
+    return { alias: model as string, routes };
   }
 
   isAllowed(provider: string, model: string): boolean {
@@ -82,10 +155,18 @@ export class Gateway {
     return this.allowed.size === 0 || this.allowed.has(full) || this.allowed.has(model);
   }
 
-  /** One provider's models, or every configured provider's in parallel (failures left out, logged). */
-  async listModels(providerId?: string | null, signal?: AbortSignal): Promise<Model[]> {
+  /** Raw `/proxy/{provider}` access: only for callers whose roles open the whole provider; counts against their requests budget. */
+  async admitProxy(provider: Provider, identity: Identity | null): Promise<void> {
+    if (!this.access.allowsWholeProvider(identity, provider.id)) {
+      throw new ForbiddenError(`Raw access to provider '${provider.id}' needs a role allowed '${provider.id}/*'`);
+    }
+    await this.limits.admit(this.limits.subjectOf(identity));
+  }
+
+  /** One provider's models, or every configured provider's in parallel (failures left out, logged), as this caller may use them. */
+  async listModels(providerId?: string | null, signal?: AbortSignal, identity: Identity | null = null): Promise<Model[]> {
     const providers = providerId ? [this.provider(providerId)] : this.configuredProviders();
-    if (providerId) return this.allowedModels(await providers[0]!.listModels(signal));
+    if (providerId) return this.usableModels(await providers[0]!.listModels(signal), identity);
     // Every provider's request listens on the caller's one signal.
     if (signal) setMaxListeners(providers.length * 2 + 10, signal);
     const results = await Promise.allSettled(providers.map((p) => p.listModels(signal)));
@@ -94,27 +175,194 @@ export class Gateway {
       if (result.status === 'fulfilled') models.push(...result.value);
       else this.logger.warn({ provider: providers[i]!.id, err: result.reason?.message }, 'listing models failed');
     });
-    return this.allowedModels(models);
+    return this.usableModels(models, identity);
   }
 
-  async chat(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {
-    const route = this.route(request.model, providerId);
-    const { completion, raw } = await route.provider.chat(request, route.model, signal);
-    return { provider: route.provider, completion, raw };
+  async chat(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
+    const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
+    const subject = this.limits.subjectOf(ctx.identity);
+    const record = this.begin(routes[0]!, alias, subject, ctx);
+    try {
+      await this.limits.admit(subject);
+      const { route, result, ms } = await this.firstServing(routes, record, ctx, (r) => r.provider.chat(request, r.model, ctx.signal));
+      const usage = result.completion.usage;
+      this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
+      return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
+    } catch (error) {
+      this.fail(record, error);
+      throw error;
+    }
   }
 
-  async chatStream(request: ChatRequest, providerId?: string | null, signal?: AbortSignal) {
-    const route = this.route(request.model, providerId);
-    const chunks: AsyncGenerator<StreamChunk> = await route.provider.chatStream(request, route.model, signal);
-    return { provider: route.provider, chunks };
+  /**
+   * Starts a stream. Resolves once a provider has accepted it (fallbacks happen until then); the
+   * chunks are then relayed as they come, and the call is recorded when the stream ends, however it ends.
+   */
+  async chatStream(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
+    const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
+    const subject = this.limits.subjectOf(ctx.identity);
+    const record = this.begin(routes[0]!, alias, subject, ctx);
+    const started = performance.now();
+    let opened: { route: Route; result: AsyncGenerator<StreamChunk>; ms: number };
+    try {
+      await this.limits.admit(subject);
+      opened = await this.firstServing(routes, record, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal));
+    } catch (error) {
+      this.fail(record, error);
+      throw error;
+    }
+    const { route, result, ms } = opened;
+    // firstServing counted the time to the stream's headers; the rest of the stream counts too.
+    const before = record.upstreamMs;
+    const opening = performance.now();
+    const chunks = this.observe(result, route, request, record, started, () => performance.now() - opening, before, ms);
+    return { provider: route.provider, model: route.model, chunks, record };
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.providers.values()].map((p) => p.close()));
+    await this.limits.close();
   }
 
-  private allowedModels(models: Model[]): Model[] {
-    if (this.allowed.size === 0 && this.disallowed.size === 0) return models;
-    return models.filter((m) => this.isAllowed(m.served_by, m.id.slice(m.served_by.length + 1)));
+  /** Tries targets in order; moves on only when a target failed before answering (no byte served). */
+  private async firstServing<T>(routes: Route[], record: CallRecord, ctx: CallContext, call: (route: Route) => Promise<T>) {
+    for (let i = 0; ; i++) {
+      const route = routes[i]!;
+      record.attempts = i + 1;
+      const started = performance.now();
+      try {
+        const result = await call(route);
+        const ms = performance.now() - started;
+        record.upstreamMs += ms;
+        return { route, result, ms };
+      } catch (error) {
+        const seconds = (performance.now() - started) / 1000;
+        record.upstreamMs += seconds * 1000;
+        const code = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
+        this.metrics.operation(route.provider.id, route.model, seconds, code);
+        if (i === routes.length - 1 || !record.alias || !worthAnotherTarget(error) || ctx.signal?.aborted) throw error;
+        const failed = `${route.provider.id}/${route.model}`;
+        this.metrics.fallback(record.alias, failed, code);
+        this.logger.warn({ alias: record.alias, failed, err: (error as Error).message, next: `${routes[i + 1]!.provider.id}/${routes[i + 1]!.model}` }, 'fallback: trying the next target');
+      }
+    }
   }
+
+  private begin(route: Route, alias: string | undefined, subject: string, ctx: CallContext): CallRecord {
+    const record: CallRecord = { provider: route.provider.id, model: route.model, attempts: 0, subject, upstreamMs: 0 };
+    if (alias) record.alias = alias;
+    ctx.calls?.push(record);
+    return record;
+  }
+
+  /** `operationMs`: the serving target's own time (failed attempts before it are not part of it). */
+  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): void {
+    record.provider = route.provider.id;
+    record.model = route.model;
+    this.metrics.operation(route.provider.id, route.model, operationMs / 1000);
+    this.metrics.request(record.subject, route.provider.id, route.model, 'ok');
+    if (tokens) this.account(record, tokens);
+  }
+
+  private fail(record: CallRecord, error: unknown): void {
+    const code = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
+    record.error = code;
+    this.metrics.request(record.subject, record.provider, record.model, code.toLowerCase());
+  }
+
+  private account(record: CallRecord, tokens: { input: number; output: number }): void {
+    record.promptTokens = tokens.input;
+    record.completionTokens = tokens.output;
+    this.metrics.tokens(record.subject, record.provider, record.model, tokens.input, tokens.output);
+    void this.limits.charge(record.subject, tokens.input + tokens.output);
+  }
+
+  /** Relays a stream's chunks unchanged while noting first-chunk time and usage; records the call at its end. */
+  private async *observe(
+    chunks: AsyncGenerator<StreamChunk>,
+    route: Route,
+    request: ChatRequest,
+    record: CallRecord,
+    started: number,
+    streamingMs: () => number,
+    beforeMs: number,
+    headersMs: number,
+  ): AsyncGenerator<StreamChunk> {
+    let usage: Usage | undefined;
+    let first = true;
+    let text = 0;
+    let failure: unknown;
+    record.provider = route.provider.id;
+    record.model = route.model;
+    try {
+      for await (const chunk of chunks) {
+        if (first) {
+          first = false;
+          this.metrics.firstChunk(route.provider.id, route.model, (performance.now() - started) / 1000);
+        }
+        if (chunk.chunk.usage) usage = chunk.chunk.usage;
+        else text += deltaLength(chunk.chunk.choices);
+        yield chunk;
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const streaming = streamingMs();
+      record.upstreamMs = beforeMs + streaming;
+      const operationMs = headersMs + streaming;
+      // Usage as reported; if the stream ended without it (cut, client gone, provider that never
+      // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
+      const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);
+      if (!usage) record.tokensEstimated = true;
+      if (failure === undefined) this.finish(record, route, tokens, operationMs);
+      else {
+        this.fail(record, failure);
+        this.metrics.operation(route.provider.id, route.model, operationMs / 1000, record.error);
+        this.account(record, tokens);
+      }
+    }
+  }
+
+  private usableModels(models: Model[], identity: Identity | null): Model[] {
+    if (this.allowed.size === 0 && this.disallowed.size === 0 && !this.access.enabled) return models;
+    return models.filter((m) => {
+      const model = m.id.slice(m.served_by.length + 1);
+      return this.isAllowed(m.served_by, model) && this.access.allows(identity, m.served_by, model);
+    });
+  }
+}
+
+/** Connect error, timeout, 5xx or 429 before the provider answered: another target may serve. */
+function worthAnotherTarget(error: unknown): boolean {
+  if (!failedBeforeResponse(error) || !(error instanceof GatewayError)) return false;
+  if (error.code === 'UPSTREAM_TIMEOUT') return true;
+  if (error instanceof UpstreamError) return error.status >= 500 || error.status === 429;
+  return error.code === 'UPSTREAM_ERROR'; // unreachable (502)
+}
+
+function tokensOf(usage: Usage): { input: number; output: number } {
+  const input = Number(usage.prompt_tokens) || 0;
+  const output = Number(usage.completion_tokens) || Math.max(0, (Number(usage.total_tokens) || 0) - input);
+  return { input, output };
+}
+
+function deltaLength(choices: ChatCompletionChunk['choices']): number {
+  let n = 0;
+  for (const choice of choices) {
+    const delta = choice.delta;
+    if (!delta) continue;
+    if (typeof delta.content === 'string') n += delta.content.length;
+    if (typeof delta.reasoning_content === 'string') n += delta.reasoning_content.length;
+    if (delta.tool_calls) for (const call of delta.tool_calls) n += call.function?.arguments?.length ?? 0;
+  }
+  return n;
+}
+
+function estimateTokens(request: ChatRequest, completionChars: number): { input: number; output: number } {
+  let promptChars = 0;
+  for (const message of request.messages) {
+    promptChars += typeof message.content === 'string' ? message.content.length : JSON.stringify(message.content ?? '').length;
+  }
+  return { input: Math.ceil(promptChars / 4), output: Math.ceil(completionChars / 4) };
 }

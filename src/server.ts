@@ -10,7 +10,7 @@ import type { Identity } from './auth/identity.js';
 import { TokenVerifier } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type CallRecord } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { toGraphQLError } from './graphql/errors.js';
 import { tryFastPath } from './graphql/fast-path.js';
@@ -51,6 +51,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     : async () => null;
 
   const logRequests = logger.isLevelEnabled('info');
+  const { metrics } = gateway;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = req.url ?? '/';
@@ -60,41 +61,47 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     let identity: Identity | null = null;
     const signal = lifecycle.beginRequest(res);
     const requestId = requestIdOf(req.headers['x-request-id']);
+    const calls: CallRecord[] = [];
     res.setHeader('x-request-id', requestId);
-    if (logRequests) {
-      res.once('close', () => {
-        // One line per request; the query string stays out (it may carry what a client should not have sent).
-        logger.info(
-          {
-            id: requestId,
-            method: req.method,
-            path,
-            status: res.statusCode,
-            ms: Math.round((performance.now() - started) * 10) / 10,
-            subject: identity?.subject,
-            client: identity?.clientId,
-          },
-          'request',
-        );
-      });
-    }
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      const route = routeOf(path);
+      metrics.httpRequest(req.method ?? 'GET', route, res.statusCode, ms / 1000);
+      let upstreamMs = 0;
+      for (const call of calls) upstreamMs += call.upstreamMs;
+      if (calls.length > 0) metrics.gatewayOverhead(route === '/graphql' ? 'graphql' : 'rest', (ms - upstreamMs) / 1000);
+      if (!logRequests) return;
+      // One line per request; the query string stays out (it may carry what a client should not have sent).
+      const line: Record<string, unknown> = {
+        id: requestId,
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: round(ms),
+        subject: identity?.subject,
+        client: identity?.clientId,
+      };
+      if (calls.length > 0) Object.assign(line, describeCalls(calls, upstreamMs));
+      logger.info(line, 'request');
+    });
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
+      if (path === '/metrics' && config.metricsEnabled) return await sendMetrics(res, metrics);
       if (path === '/graphql') {
         try {
           // The GraphiQL page itself loads without a token; every operation needs one.
           if (!isGraphiQLPage(req)) identity = await authenticate(req.headers.authorization);
           if (req.method === 'POST') {
             const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
-            if (await tryFastPath(yoga, body, req.headers.accept, res, identity, signal)) return;
+            if (await tryFastPath(yoga, body, req.headers.accept, res, identity, signal, calls)) return;
           }
         } catch (error) {
           return sendGraphQLError(res, error);
         }
-        return void (await yoga(req, res, { identity, signal }));
+        return void (await yoga(req, res, { identity, signal, calls }));
       }
       identity = await authenticate(req.headers.authorization);
-      await rest(req, res, path, query, signal);
+      await rest(req, res, path, query, { identity, signal, calls });
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error);
@@ -201,6 +208,51 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
         : ['400 Bad Request', 'Malformed HTTP request'];
   const body = JSON.stringify({ error: message });
   socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** A bounded set of route names for metrics (paths themselves are unbounded). */
+function routeOf(path: string): string {
+  switch (path) {
+    case '/v1/chat/completions':
+    case '/v1/models':
+    case '/graphql':
+    case '/health':
+    case '/metrics':
+      return path;
+    default:
+      return path.startsWith('/proxy/') ? '/proxy/{provider}' : 'other';
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** What the request's chat calls add to its log line: provider, model, tokens, time upstream. */
+function describeCalls(calls: CallRecord[], upstreamMs: number): Record<string, unknown> {
+  const last = calls[calls.length - 1]!;
+  let prompt = 0;
+  let completion = 0;
+  for (const call of calls) {
+    prompt += call.promptTokens ?? 0;
+    completion += call.completionTokens ?? 0;
+  }
+  const fields: Record<string, unknown> = {
+    provider: last.provider,
+    model: last.model,
+    promptTokens: prompt,
+    completionTokens: completion,
+    upstreamMs: round(upstreamMs),
+  };
+  if (last.alias) Object.assign(fields, { alias: last.alias, attempts: last.attempts });
+  if (last.tokensEstimated) fields.tokensEstimated = true;
+  if (last.error) fields.error = last.error;
+  if (calls.length > 1) fields.calls = calls.length;
+  return fields;
+}
+
+async function sendMetrics(res: ServerResponse, metrics: Gateway['metrics']): Promise<void> {
+  const { contentType, body } = await metrics.render();
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Identity } from '../auth/identity.js';
+import type { CallRecord } from '../gateway.js';
 import type { GraphQLServer } from './yoga.js';
 
 const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
@@ -28,10 +29,11 @@ export async function tryFastPath(
   res: ServerResponse,
   identity: Identity | null,
   signal: AbortSignal,
+  calls: CallRecord[],
 ): Promise<boolean> {
   const contentType = responseType(accept);
   if (!contentType || !isPlainParams(body)) return false;
-  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, params: body });
+  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body });
   // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
   // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
   const requestError = (error: unknown, code: string) => {

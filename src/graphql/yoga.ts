@@ -9,10 +9,11 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { getOperationAST, getVariableValues, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Identity } from '../auth/identity.js';
-import type { Gateway } from '../gateway.js';
+import type { CallRecord, Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
+import { useCallExtensions } from './call-extensions.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
 
@@ -20,6 +21,8 @@ export interface ServerContext {
   identity: Identity | null;
   /** Set by transports without a Request (WebSocket); HTTP uses the request's own signal. */
   signal?: AbortSignal;
+  /** The HTTP request's record of chat calls, for its log line. */
+  calls?: CallRecord[];
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -55,7 +58,13 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
         return masked;
       },
     },
-    context: ({ request, identity, signal }) => ({ gateway, identity: identity ?? null, signal: signal ?? request.signal }),
+    context: ({ request, identity, signal, calls }) => ({
+      gateway,
+      identity: identity ?? null,
+      signal: signal ?? request.signal,
+      calls: [],
+      requestCalls: calls,
+    }),
     graphiql: {
       title: 'GraphQL Inference Gateway',
       headers: JSON.stringify({ Authorization: 'Bearer <token>' }, null, 2),
@@ -66,6 +75,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
       useMediaTypeErrors(),
+      useCallExtensions(),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: false }),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),
       maxTokensPlugin({ n: DOCUMENT_LIMITS.tokens, exposeLimits: true }),

@@ -29,6 +29,16 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 /** A chat completion or model list is kilobytes; anything this big is a broken or hostile upstream. */
 export const MAX_JSON_RESPONSE_BYTES = 32 * 1024 * 1024;
 
+const beforeResponse = new WeakSet<Error>();
+
+/**
+ * Whether a failure happened before the provider answered (no connection, no headers in time, an
+ * error status) — so another provider can be tried without anything having been served.
+ */
+export function failedBeforeResponse(error: unknown): boolean {
+  return error instanceof Error && beforeResponse.has(error);
+}
+
 export class Upstream {
   readonly provider: string;
   private readonly pool: Pool;
@@ -61,12 +71,14 @@ export class Upstream {
     // rest of the body. No extra AbortController per request: this is the hot path.
     let expired = false;
     let timer: NodeJS.Timeout | undefined;
+    let res: UpstreamResponse | undefined;
     try {
-      const res = await this.send(req, limit, limit);
+      res = await this.send(req, limit, limit);
+      const body = res.body;
       if (limit > 0) {
         timer = setTimeout(() => {
           expired = true;
-          res.body.destroy();
+          body.destroy();
         }, Math.max(0, limit - (performance.now() - started)));
       }
       await throwIfError(this.provider, res);
@@ -80,7 +92,10 @@ export class Upstream {
         throw new UpstreamUnavailableError(this.provider, 'upstream answered with malformed JSON');
       }
     } catch (error) {
-      throw expired ? new UpstreamTimeoutError(this.provider, limit) : this.translate(error, req.signal);
+      const translated = expired ? new UpstreamTimeoutError(this.provider, limit) : this.translate(error, req.signal);
+      // No answer at all, or an error status: the provider did not serve this request.
+      if (res === undefined || error instanceof UpstreamError) beforeResponse.add(translated);
+      throw translated;
     } finally {
       clearTimeout(timer);
     }
@@ -96,7 +111,9 @@ export class Upstream {
       if (errorsAsExceptions) await throwIfError(this.provider, res);
       return res;
     } catch (error) {
-      throw this.translate(error, req.signal);
+      const translated = this.translate(error, req.signal);
+      beforeResponse.add(translated);
+      throw translated;
     }
   }
 

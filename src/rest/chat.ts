@@ -3,7 +3,7 @@
  * upstream's own data text (already JSON), so the hot path parses once and never re-serialises.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../gateway.js';
+import type { CallContext, CallRecord, Gateway } from '../gateway.js';
 import { ClientGoneError, toGatewayError } from '../errors.js';
 import { sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
@@ -22,17 +22,18 @@ export async function chatCompletions(
   res: ServerResponse,
   query: URLSearchParams,
   maxBody: number,
-  signal: AbortSignal,
+  ctx: CallContext & { signal: AbortSignal },
 ): Promise<void> {
+  const { signal } = ctx;
   const request = validateChatRequest(parseJsonBody(await readBody(req, maxBody)));
   const providerId = query.get('provider');
   if (!request.stream) {
-    const { raw } = await gateway.chat(request, providerId, signal);
-    sendJson(res, 200, raw);
+    const { raw, record } = await gateway.chat(request, providerId, ctx);
+    sendJson(res, 200, raw, targetHeaders(record));
     return;
   }
-  const { chunks } = await gateway.chatStream(request, providerId, signal);
-  res.writeHead(200, SSE_HEADERS);
+  const { chunks, record } = await gateway.chatStream(request, providerId, ctx);
+  res.writeHead(200, { ...SSE_HEADERS, ...targetHeaders(record) });
   try {
     for await (const { data } of chunks) {
       if (!res.write(sseData(data))) await drained(res, signal);
@@ -43,6 +44,21 @@ export async function chatCompletions(
     // Headers are gone already: say so in-band, and end without [DONE] so no client mistakes it for success.
     res.end(sseData(JSON.stringify({ error: toGatewayError(error).message })));
   }
+}
+
+/** Which provider and model served the request; with an alias, which one it was and how many targets were tried. */
+function targetHeaders(record: CallRecord): Record<string, string> {
+  const headers: Record<string, string> = { 'x-gateway-provider': record.provider, 'x-gateway-model': headerValue(record.model) };
+  if (record.alias) {
+    headers['x-gateway-alias'] = headerValue(record.alias);
+    headers['x-gateway-attempts'] = String(record.attempts);
+  }
+  return headers;
+}
+
+/** Model names are the client's own strings: anything a header can't carry is percent-encoded. */
+function headerValue(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
 
 /** Waits for the socket to take more, so a slow client slows the upstream instead of filling memory. */

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
-import type { Gateway } from '../gateway.js';
+import type { CallContext, Gateway } from '../gateway.js';
 import { BadRequestError } from '../errors.js';
 import { readBody } from './http.js';
 
@@ -22,7 +22,7 @@ export async function proxy(
   path: string,
   query: string,
   maxBody: number,
-  signal: AbortSignal,
+  { signal, identity }: CallContext & { signal: AbortSignal },
 ) {
   // path is `/proxy/<provider>/<rest>`
   const rest = path.slice('/proxy/'.length);
@@ -30,6 +30,7 @@ export async function proxy(
   const providerId = decodeSegment(slash === -1 ? rest : rest.slice(0, slash));
   if (!providerId) throw new BadRequestError('Name a provider: /proxy/{provider}/{path}');
   const provider = gateway.provider(providerId);
+  await gateway.admitProxy(provider, identity);
   const upstreamPath = (slash === -1 ? '/' : rest.slice(slash)) + (query ? `?${query}` : '');
   if (escapesBase(upstreamPath)) throw new BadRequestError('Proxy path must stay below the provider base URL (no . or .. segments)');
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;

@@ -3,27 +3,27 @@
  * Fetch-API adapter in between: that is where the REST latency budget goes).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../gateway.js';
+import type { CallContext, Gateway } from '../gateway.js';
 import { GatewayError, NotFoundError } from '../errors.js';
 import { chatCompletions } from './chat.js';
 import { sendJson } from './http.js';
 import { proxy } from './proxy.js';
 
 export function createRestHandler(gateway: Gateway, maxBody: number) {
-  /** `signal` fires when the client goes away or the gateway cuts in-flight work. */
-  return async function rest(req: IncomingMessage, res: ServerResponse, path: string, query: string, signal: AbortSignal): Promise<void> {
+  /** `ctx.signal` fires when the client goes away or the gateway cuts in-flight work. */
+  return async function rest(req: IncomingMessage, res: ServerResponse, path: string, query: string, ctx: CallContext & { signal: AbortSignal }): Promise<void> {
     const method = req.method ?? 'GET';
     if (path === '/v1/chat/completions') {
       allow(method, 'POST');
-      return chatCompletions(gateway, req, res, new URLSearchParams(query), maxBody, signal);
+      return chatCompletions(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
     }
     if (path === '/v1/models') {
       allow(method, 'GET');
       const provider = new URLSearchParams(query).get('provider');
-      const data = await gateway.listModels(provider, signal);
+      const data = await gateway.listModels(provider, ctx.signal, ctx.identity);
       return sendJson(res, 200, provider ? { object: 'list', data, provider } : { object: 'list', data });
     }
-    if (path.startsWith('/proxy/')) return proxy(gateway, req, res, path, query, maxBody, signal);
+    if (path.startsWith('/proxy/')) return proxy(gateway, req, res, path, query, maxBody, ctx);
     throw new NotFoundError(`No route for ${method} ${path}`);
   };
 }

@@ -1,6 +1,6 @@
 /** The one Pothos builder: the only file that knows the schema's context type and scalars. */
 import SchemaBuilder from '@pothos/core';
-import type { Gateway } from '../gateway.js';
+import type { CallRecord, Gateway } from '../gateway.js';
 import type { Identity } from '../auth/identity.js';
 
 export interface GraphQLContext {
@@ -9,6 +9,10 @@ export interface GraphQLContext {
   readonly identity: Identity | null;
   /** Fires when the client goes away (HTTP request aborted, WebSocket closed). */
   readonly signal: AbortSignal;
+  /** This operation's chat calls, reported in `extensions.gateway`. */
+  readonly calls: CallRecord[];
+  /** The HTTP request's calls (for its log line), when the operation came over HTTP. */
+  readonly requestCalls?: CallRecord[];
 }
 
 export const builder = new SchemaBuilder<{

@@ -70,7 +70,7 @@ builder.subscriptionFields((t) => ({
       const onClientGone = () => controller.abort(ctx.signal.reason);
       ctx.signal.addEventListener('abort', onClientGone, { once: true });
       try {
-        const { provider, chunks } = await ctx.gateway.chatStream(toChatRequest(input), input.provider, controller.signal);
+        const { provider, chunks } = await ctx.gateway.chatStream(toChatRequest(input), input.provider, { ...ctx, signal: controller.signal });
         return cancellable(chunks, provider.id, controller, () => ctx.signal.removeEventListener('abort', onClientGone));
       } catch (error) {
         ctx.signal.removeEventListener('abort', onClientGone);

@@ -69,7 +69,7 @@ builder.mutationFields((t) => ({
     description: 'One chat completion from the provider the model names.',
     args: { input: t.arg({ type: ChatCompletionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { provider, completion } = await ctx.gateway.chat(toChatRequest(input), input.provider, ctx.signal);
+      const { provider, completion } = await ctx.gateway.chat(toChatRequest(input), input.provider, ctx);
       return { provider: provider.id, completion };
     },
   }),

@@ -33,7 +33,7 @@ builder.queryFields((t) => ({
     type: [ModelRef],
     description: 'Models of one provider, or of every configured provider (a failing provider is left out).',
     args: { provider: t.arg.string() },
-    resolve: (_root, args, ctx) => ctx.gateway.listModels(args.provider, ctx.signal),
+    resolve: (_root, args, ctx) => ctx.gateway.listModels(args.provider, ctx.signal, ctx.identity),
   }),
   providers: t.field({
     type: [ProviderRef],

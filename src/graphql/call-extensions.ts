@@ -1,0 +1,57 @@
+/**
+ * Reports which provider and model served each chat call (after any fallback) in the response's
+ * `extensions.gateway.calls`, and hands the operation's calls to the request they belong to (for
+ * its log line and the overhead metric).
+ */
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { CallRecord } from '../gateway.js';
+import type { GraphQLContext } from '../schema/builder.js';
+
+export function useCallExtensions(): Plugin<GraphQLContext> {
+  return {
+    onExecute: () => ({
+      onExecuteDone: ({ args, result, setResult }) => {
+        if (isAsyncIterable(result)) return;
+        const extended = withCalls(args.contextValue, result);
+        if (extended) setResult(extended);
+      },
+    }),
+    onSubscribe: () => ({
+      onSubscribeResult: ({ args, result, setResult }) => {
+        if (!isAsyncIterable(result)) {
+          const extended = withCalls(args.contextValue, result);
+          if (extended) setResult(extended);
+          return;
+        }
+        let first = true;
+        return {
+          // The first event says who serves the stream; the rest stay as small as they are.
+          onNext: ({ result: event, setResult: setEvent }) => {
+            if (!first) return;
+            first = false;
+            const extended = withCalls(args.contextValue, event);
+            if (extended) setEvent(extended);
+          },
+        };
+      },
+    }),
+  };
+}
+
+function withCalls(context: GraphQLContext, result: ExecutionResult): ExecutionResult | undefined {
+  const { calls } = context;
+  if (calls.length === 0) return undefined;
+  context.requestCalls?.push(...calls);
+  return { ...result, extensions: { ...result.extensions, gateway: { calls: calls.map(publicCall) } } };
+}
+
+function publicCall(record: CallRecord) {
+  const call: Record<string, unknown> = { provider: record.provider, model: record.model, attempts: record.attempts };
+  if (record.alias) call.alias = record.alias;
+  return call;
+}
+
+function isAsyncIterable<T>(value: T | AsyncIterable<T>): value is AsyncIterable<T> {
+  return value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
