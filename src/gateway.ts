@@ -186,7 +186,7 @@ export class Gateway {
       await this.limits.admit(subject);
       const { route, result, ms } = await this.firstServing(routes, record, ctx, (r) => r.provider.chat(request, r.model, ctx.signal));
       const usage = result.completion.usage;
-      this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
+      await this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
       return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
     } catch (error) {
       this.fail(record, error);
@@ -256,12 +256,12 @@ export class Gateway {
   }
 
   /** `operationMs`: the serving target's own time (failed attempts before it are not part of it). */
-  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): void {
+  private async finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<void> {
     record.provider = route.provider.id;
     record.model = route.model;
     this.metrics.operation(route.provider.id, route.model, operationMs / 1000);
     this.metrics.request(record.subject, route.provider.id, route.model, 'ok');
-    if (tokens) this.account(record, tokens);
+    if (tokens) await this.account(record, tokens);
   }
 
   private fail(record: CallRecord, error: unknown): void {
@@ -270,11 +270,15 @@ export class Gateway {
     this.metrics.request(record.subject, record.provider, record.model, code.toLowerCase());
   }
 
-  private account(record: CallRecord, tokens: { input: number; output: number }): void {
+  /**
+   * Charged before the answer is complete (JSON sent, stream's last frame), so the subject's next
+   * request — on any replica — already sees it. Costs one store round trip, only with token budgets.
+   */
+  private async account(record: CallRecord, tokens: { input: number; output: number }): Promise<void> {
     record.promptTokens = tokens.input;
     record.completionTokens = tokens.output;
     this.metrics.tokens(record.subject, record.provider, record.model, tokens.input, tokens.output);
-    void this.limits.charge(record.subject, tokens.input + tokens.output);
+    await this.limits.charge(record.subject, tokens.input + tokens.output);
   }
 
   /** Relays a stream's chunks unchanged while noting first-chunk time and usage; records the call at its end. */
@@ -315,11 +319,11 @@ export class Gateway {
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
       const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);
       if (!usage) record.tokensEstimated = true;
-      if (failure === undefined) this.finish(record, route, tokens, operationMs);
+      if (failure === undefined) await this.finish(record, route, tokens, operationMs);
       else {
         this.fail(record, failure);
         this.metrics.operation(route.provider.id, route.model, operationMs / 1000, record.error);
-        this.account(record, tokens);
+        await this.account(record, tokens);
       }
     }
   }

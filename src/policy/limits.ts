@@ -70,6 +70,11 @@ export class RateLimits {
     }
   }
 
+  /** Whether the shared store is connected (always true in memory). */
+  get connected(): boolean {
+    return this.redis ? this.redis.status === 'ready' : true;
+  }
+
   /** The name a budget is kept under: the OAuth client (`azp`) or the token's `sub`; `anonymous` without auth. */
   subjectOf(identity: Identity | null): string {
     if (!identity) return 'anonymous';
