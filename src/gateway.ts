@@ -212,6 +212,8 @@ export class Gateway {
       throw error;
     }
     const { route, result, ms } = opened;
+    record.provider = route.provider.id;
+    record.model = route.model;
     // firstServing counted the time to the stream's headers; the rest of the stream counts too.
     const before = record.upstreamMs;
     const opening = performance.now();
@@ -296,8 +298,6 @@ export class Gateway {
     let first = true;
     let text = 0;
     let failure: unknown;
-    record.provider = route.provider.id;
-    record.model = route.model;
     try {
       for await (const chunk of chunks) {
         if (first) {

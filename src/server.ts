@@ -63,7 +63,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const requestId = requestIdOf(req.headers['x-request-id']);
     const calls: CallRecord[] = [];
     res.setHeader('x-request-id', requestId);
-    res.once('close', () => {
+    // Recorded once the response has closed *and* the handler has finished: a stream's usage is
+    // only known when its relay loop ends, which may be just after its client went away.
+    let pending = 2;
+    const settle = () => {
+      if (--pending > 0) return;
       const ms = performance.now() - started;
       const route = routeOf(path);
       metrics.httpRequest(req.method ?? 'GET', route, res.statusCode, ms / 1000);
@@ -83,7 +87,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       };
       if (calls.length > 0) Object.assign(line, describeCalls(calls, upstreamMs));
       logger.info(line, 'request');
-    });
+    };
+    res.once('close', settle);
     try {
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       if (path === '/metrics' && config.metricsEnabled) return await sendMetrics(res, metrics);
@@ -105,6 +110,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error);
+    } finally {
+      settle();
     }
   };
 

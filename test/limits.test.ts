@@ -74,8 +74,12 @@ describe('two replicas sharing one Redis', () => {
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       expect(retryAfter).toBeLessThanOrEqual(60);
     }
-    // Refused requests never reached the provider.
+    // Refused requests never reached the provider, and each replica counted its refusal.
     expect(groq.requests.length).toBe(served);
+    for (const gw of [a, b]) {
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toContain('gateway_rate_limited_total{subject="shared-client",limit="requests"} 1');
+    }
   });
 
   it('answers GraphQL with RATE_LIMITED and the retry time once the budget is spent', async () => {

@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
 import type { Identity } from '../auth/identity.js';
+import type { CallRecord } from '../gateway.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { toGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -19,10 +20,18 @@ export type Authenticate = (authorization: string | undefined) => Promise<Identi
 /** What a connection carries from `onConnect` to its operations. */
 type ConnectionState = {
   identity: Identity | null;
+  /** Operations in flight by id, for their log line. */
+  operations?: Map<string, Operation>;
   /** Aborted when the socket closes or the gateway cuts in-flight work. */
   signal: AbortSignal;
   release: () => void;
 };
+
+interface Operation {
+  started: number;
+  name: string | undefined;
+  calls: CallRecord[];
+}
 
 type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
 interface RootValue {
@@ -68,16 +77,24 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
         return true;
       },
       onClose: (ctx) => {
+        for (const [id, op] of ctx.extra.operations ?? []) logOperation(ctx.extra, id, op, 'closed');
         ctx.extra.release?.();
         connections.delete(ctx);
         checkIdle();
       },
-      onComplete: () => void checkIdle(),
-      onSubscribe: async (ctx, _id, payload) => {
+      onComplete: (ctx, id) => {
+        const op = ctx.extra.operations?.get(id);
+        if (op) logOperation(ctx.extra, id, op, 'complete');
+        checkIdle();
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const calls: CallRecord[] = [];
+        (ctx.extra.operations ??= new Map()).set(id, { started: performance.now(), name: payload.operationName ?? undefined, calls });
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           identity: ctx.extra.identity ?? null,
           signal: ctx.extra.signal!,
           params: payload,
+          calls,
         });
         let document;
         try {
@@ -99,12 +116,34 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
       },
       execute: (args) => (args.rootValue as RootValue).execute(args),
       subscribe: (args) => (args.rootValue as RootValue).subscribe(args),
-      onError: (_ctx, _id, _payload, errors) => {
+      onError: (ctx, id, _payload, errors) => {
         logger.debug({ errors: errors.map((e) => e.message) }, 'graphql-ws operation failed');
+        const op = ctx.extra.operations?.get(id);
+        if (op) logOperation(ctx.extra, id, op, 'error');
       },
     },
     wss,
   );
+
+  /** One log line per WebSocket operation, like the one per HTTP request. */
+  function logOperation(state: Partial<ConnectionState>, id: string, op: Operation, outcome: string): void {
+    state.operations?.delete(id);
+    if (!logger.isLevelEnabled('info')) return;
+    const line: Record<string, unknown> = {
+      transport: 'websocket',
+      operation: op.name,
+      outcome,
+      ms: Math.round((performance.now() - op.started) * 10) / 10,
+      subject: state.identity?.subject,
+      client: state.identity?.clientId,
+    };
+    const call = op.calls[op.calls.length - 1];
+    if (call) {
+      Object.assign(line, { provider: call.provider, model: call.model, promptTokens: call.promptTokens, completionTokens: call.completionTokens });
+      if (call.error) line.error = call.error;
+    }
+    logger.info(line, 'graphql-ws operation');
+  }
 
   return {
     stopAccepting() {

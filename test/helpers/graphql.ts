@@ -31,6 +31,8 @@ export async function gql<T, V>(
 export interface Collected<T> {
   results: T[];
   errors: unknown[];
+  /** Every event as it came (data, errors, extensions). */
+  events: { data?: T; errors?: unknown[]; extensions?: Record<string, unknown> }[];
 }
 
 /** Runs a subscription over GraphQL-over-SSE to its end, collecting every result. */
@@ -62,8 +64,10 @@ function collect<T>(start: (sink: Sink) => () => void): Promise<Collected<T>> {
   return new Promise((resolve, reject) => {
     const results: T[] = [];
     const errors: unknown[] = [];
+    const events: Collected<T>['events'] = [];
     start({
       next(value) {
+        events.push(value);
         if (value.errors) errors.push(...value.errors);
         if (value.data) results.push(value.data);
       },
@@ -71,10 +75,10 @@ function collect<T>(start: (sink: Sink) => () => void): Promise<Collected<T>> {
         if (Array.isArray(error)) errors.push(...error);
         else if (error instanceof Error || (error as any)?.code) errors.push(error);
         else return reject(error);
-        resolve({ results, errors });
+        resolve({ results, errors, events });
       },
       complete() {
-        resolve({ results, errors });
+        resolve({ results, errors, events });
       },
     });
   });
