@@ -11,6 +11,7 @@ import { ChatCompletionDocument, ChatCompletionStreamDocument, MeDocument, Model
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { postJson, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { gql, subscribeSse, subscribeWs, wsClient } from '../helpers/graphql.js';
+import { startRedis } from '../helpers/redis.js';
 
 const START_TIMEOUT_MS = 480_000;
 
@@ -150,6 +151,45 @@ describe('the issuer mismatch of port-forwarded Keycloak', () => {
       expect(res.status).toBe(200);
     } finally {
       await tolerant.close();
+    }
+  });
+});
+
+describe('operations with real Keycloak tokens: role rules, a Redis-backed budget, metrics', () => {
+  it('maps the realm role to models, keys the budget by the token azp, and counts it per subject', async () => {
+    const redis = await startRedis();
+    const openai = await startFakeProvider({ apiKey: 'sk-test', models: ['gpt-4o'] });
+    const governed = await startTestGateway({
+      ENABLE_AUTH: 'true',
+      OIDC_ISSUER_URL: kc.issuer,
+      GROQ_API_URL: groq.url,
+      GROQ_API_KEY: 'gsk-test',
+      OPENAI_API_URL: openai.url,
+      OPENAI_API_KEY: 'sk-test',
+      MODEL_ACCESS_RULES: JSON.stringify({ 'llm-user': ['groq/*'] }),
+      REDIS_URL: redis.url,
+      RATE_LIMIT_REQUESTS_PER_MINUTE: '100',
+      RATE_LIMIT_OVERRIDES: JSON.stringify({ 'inference-gateway-client': { rpm: 3 } }),
+    });
+    try {
+      const chat = (model: string) =>
+        postJson(`${governed.url}/v1/chat/completions`, { model, messages: [{ role: 'user', content: 'hi' }] }, bearer());
+      expect((await chat('groq/llama-3.2-3b-preview')).status).toBe(200);
+      const denied = await chat('openai/gpt-4o');
+      expect(denied.status).toBe(403);
+      expect(denied.json.error).toBe("Model 'openai/gpt-4o' is not allowed for roles llm-user");
+      expect((await chat('groq/llama-3.2-3b-preview')).status).toBe(200);
+      expect((await chat('groq/llama-3.2-3b-preview')).status).toBe(200);
+      const limited = await chat('groq/llama-3.2-3b-preview');
+      expect(limited.status).toBe(429);
+      expect(limited.json.error).toMatch(/^Rate limit exceeded for 'inference-gateway-client': 3 requests per minute/);
+      const metrics = await (await fetch(`${governed.url}/metrics`)).text();
+      expect(metrics).toMatch(/gateway_subject_requests_total\{subject="inference-gateway-client",gen_ai_provider_name="groq",gen_ai_request_model="llama-3.2-3b-preview",outcome="ok"\} 3/);
+      expect(metrics).toMatch(/gateway_rate_limited_total\{subject="inference-gateway-client",limit="requests"\} 1/);
+    } finally {
+      await governed.close();
+      await openai.close();
+      await redis.close();
     }
   });
 });
