@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -119,6 +120,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 describe('k8s/ renders and is schema-valid', () => {
@@ -134,6 +136,9 @@ describe('k8s/ renders and is schema-valid', () => {
         'Service inference-gateway/inference-gateway',
         'HorizontalPodAutoscaler inference-gateway/inference-gateway',
         'PodDisruptionBudget inference-gateway/inference-gateway',
+        'Deployment inference-gateway/redis',
+        'Service inference-gateway/redis',
+        'NetworkPolicy inference-gateway/redis',
         'Namespace /keycloak',
         'ConfigMap keycloak/keycloak-realm',
         'Deployment keycloak/keycloak',
@@ -292,6 +297,42 @@ describe('the gateway manifests agree with the gateway config parser', () => {
     const pause = gatewayContainer().lifecycle?.preStop?.sleep?.seconds ?? 0;
     const drainSeconds = gatewayConfig().server.shutdownTimeoutMs / 1000;
     expect(pause + drainSeconds).toBeLessThan(gatewayDeployment().spec!.template.spec!.terminationGracePeriodSeconds!);
+  });
+});
+
+describe('operations: shared limits in Redis, metrics', () => {
+  const redisDeployment = () => deployment('inference-gateway', 'redis');
+  const redisContainer = () => only(redisDeployment().spec?.template.spec?.containers, 'redis containers');
+
+  it('points every replica at the in-cluster Redis Service, with a requests budget per client', () => {
+    const { limits } = gatewayConfig();
+    const svc = new Service(find('Service', 'inference-gateway', 'redis') as never);
+    const url = new URL(limits.redisUrl!);
+    expect(url.hostname).toBe(svc.metadata?.name);
+    expect(Number(url.port)).toBe(only(svc.spec?.ports, 'redis service ports').port);
+    expect(resolvePort(redisContainer(), only(svc.spec?.ports, 'redis service ports').targetPort)).toBe(6379);
+    expect(redisDeployment().spec?.template.metadata?.labels).toMatchObject(svc.spec?.selector ?? { selector: 'missing' });
+    expect(limits.requestsPerMinute).toBeGreaterThan(0);
+    expect(limits.failureMode).toBe('open');
+  });
+
+  it('runs Redis without persistence, bounded in memory, hardened, reachable only from gateway pods', () => {
+    const c = redisContainer();
+    expect(c.args).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no', '--maxmemory-policy', 'volatile-ttl']));
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(c.readinessProbe).toBeDefined();
+    const policy = new NetworkPolicy(find('NetworkPolicy', 'inference-gateway', 'redis') as never);
+    expect(policy.spec?.podSelector.matchLabels).toEqual(redisDeployment().spec?.selector.matchLabels);
+    const from = only(only(policy.spec?.ingress, 'ingress rules').from, 'ingress peers');
+    expect(gatewayDeployment().spec?.template.metadata?.labels).toMatchObject(from.podSelector?.matchLabels ?? { selector: 'missing' });
+  });
+
+  it('annotates gateway pods for Prometheus scraping of /metrics on the server port, and keeps metrics on', () => {
+    const annotations = gatewayDeployment().spec?.template.metadata?.annotations ?? {};
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+    expect(Number(annotations['prometheus.io/port'])).toBe(gatewayConfig().server.port);
+    expect(gatewayConfig().metricsEnabled).toBe(true);
   });
 });
 
