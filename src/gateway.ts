@@ -163,6 +163,7 @@ export class Gateway {
     await this.limits.admit(this.limits.subjectOf(identity));
   }
 
+
   /** One provider's models, or every configured provider's in parallel (failures left out, logged), as this caller may use them. */
   async listModels(providerId?: string | null, signal?: AbortSignal, identity: Identity | null = null): Promise<Model[]> {
     const providers = providerId ? [this.provider(providerId)] : this.configuredProviders();
@@ -183,10 +184,12 @@ export class Gateway {
     const subject = this.limits.subjectOf(ctx.identity);
     const record = this.begin(routes[0]!, alias, subject, ctx);
     try {
-      await this.limits.admit(subject);
+      const admitted = this.limits.admit(subject);
+      if (admitted) await admitted;
       const { route, result, ms } = await this.firstServing(routes, record, ctx, (r) => r.provider.chat(request, r.model, ctx.signal));
       const usage = result.completion.usage;
-      await this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
+      const charged = this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
+      if (charged) await charged;
       return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
     } catch (error) {
       this.fail(record, error);
@@ -205,7 +208,8 @@ export class Gateway {
     const started = performance.now();
     let opened: { route: Route; result: AsyncGenerator<StreamChunk>; ms: number };
     try {
-      await this.limits.admit(subject);
+      const admitted = this.limits.admit(subject);
+      if (admitted) await admitted;
       opened = await this.firstServing(routes, record, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal));
     } catch (error) {
       this.fail(record, error);
@@ -257,13 +261,16 @@ export class Gateway {
     return record;
   }
 
-  /** `operationMs`: the serving target's own time (failed attempts before it are not part of it). */
-  private async finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<void> {
+  /**
+   * `operationMs`: the serving target's own time (failed attempts before it are not part of it).
+   * Returns the token charge to wait for, if there is one.
+   */
+  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<void> | undefined {
     record.provider = route.provider.id;
     record.model = route.model;
     this.metrics.operation(route.provider.id, route.model, operationMs / 1000);
     this.metrics.request(record.subject, route.provider.id, route.model, 'ok');
-    if (tokens) await this.account(record, tokens);
+    return tokens ? this.account(record, tokens) : undefined;
   }
 
   private fail(record: CallRecord, error: unknown): void {
@@ -276,11 +283,11 @@ export class Gateway {
    * Charged before the answer is complete (JSON sent, stream's last frame), so the subject's next
    * request — on any replica — already sees it. Costs one store round trip, only with token budgets.
    */
-  private async account(record: CallRecord, tokens: { input: number; output: number }): Promise<void> {
+  private account(record: CallRecord, tokens: { input: number; output: number }): Promise<void> | undefined {
     record.promptTokens = tokens.input;
     record.completionTokens = tokens.output;
     this.metrics.tokens(record.subject, record.provider, record.model, tokens.input, tokens.output);
-    await this.limits.charge(record.subject, tokens.input + tokens.output);
+    return this.limits.charge(record.subject, tokens.input + tokens.output);
   }
 
   /** Relays a stream's chunks unchanged while noting first-chunk time and usage; records the call at its end. */
@@ -319,12 +326,14 @@ export class Gateway {
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
       const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);
       if (!usage) record.tokensEstimated = true;
-      if (failure === undefined) await this.finish(record, route, tokens, operationMs);
+      let charged: Promise<void> | undefined;
+      if (failure === undefined) charged = this.finish(record, route, tokens, operationMs);
       else {
         this.fail(record, failure);
         this.metrics.operation(route.provider.id, route.model, operationMs / 1000, record.error);
-        await this.account(record, tokens);
+        charged = this.account(record, tokens);
       }
+      if (charged) await charged;
     }
   }
 

@@ -205,3 +205,24 @@ function value(text: string, name: string, labels: Labels): number {
   }
   return sum;
 }
+
+describe('the request-path series (src/telemetry/series.ts)', () => {
+  it('render exactly as prom-client renders its own histogram and counter', async () => {
+    const { Counter, Histogram, Registry } = await import('prom-client');
+    const { CounterSeries, HistogramSeries } = await import('../src/telemetry/series.js');
+    const ours = new Registry();
+    const theirs = new Registry();
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const h1 = new HistogramSeries('h_seconds', 'help h', ['a', 'b'], buckets, ours);
+    const c1 = new CounterSeries('c_total', 'help c', ['a'], ours);
+    const h2 = new Histogram({ name: 'h_seconds', help: 'help h', labelNames: ['a', 'b'], buckets, registers: [theirs] });
+    const c2 = new Counter({ name: 'c_total', help: 'help c', labelNames: ['a'], registers: [theirs] });
+    for (const [a, b, v] of [['x', 'y', 0.0005], ['x', 'y', 0.01], ['x', 'z', 5], ['q"uote', 'y', 0.5]] as const) {
+      h1.observe([a, b], v);
+      h2.observe({ a, b }, v);
+      c1.inc([a], v);
+      c2.inc({ a }, v);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+});

@@ -90,10 +90,18 @@ export class RateLimits {
     };
   }
 
-  /** Counts one request against `subject`'s budget, or throws RateLimitedError when it is spent. */
-  async admit(subject: string): Promise<void> {
-    if (!this.enabled) return;
+  /**
+   * Counts one request against `subject`'s budget, or rejects with RateLimitedError when it is spent.
+   * Undefined (nothing to wait for) when no budget applies: the common case costs no promise.
+   */
+  admit(subject: string): Promise<void> | undefined {
+    if (!this.enabled) return undefined;
     const { rpm, tpm } = this.budgetOf(subject);
+    if (rpm === 0 && tpm === 0) return undefined;
+    return this.check(subject, rpm, tpm);
+  }
+
+  private async check(subject: string, rpm: number, tpm: number): Promise<void> {
     try {
       // Tokens first, read-only: a request refused for tokens doesn't use up a request.
       if (tpm > 0) {
@@ -110,9 +118,13 @@ export class RateLimits {
     }
   }
 
-  /** Charges tokens a provider reported (or the gateway estimated) to `subject`. Never throws. */
-  async charge(subject: string, tokens: number): Promise<void> {
-    if (!this.enabled || tokens <= 0 || this.budgetOf(subject).tpm === 0) return;
+  /** Charges tokens a provider reported (or the gateway estimated) to `subject`. Never rejects; undefined when nothing is charged. */
+  charge(subject: string, tokens: number): Promise<void> | undefined {
+    if (!this.enabled || tokens <= 0 || this.budgetOf(subject).tpm === 0) return undefined;
+    return this.penalise(subject, tokens);
+  }
+
+  private async penalise(subject: string, tokens: number): Promise<void> {
     try {
       await this.tokens.penalty(subject, Math.ceil(tokens));
     } catch (error) {

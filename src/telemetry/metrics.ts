@@ -1,10 +1,12 @@
 /**
- * Prometheus metrics (prom-client), one registry per gateway. Names follow the OpenTelemetry
+ * Prometheus metrics: prom-client's registry and exposition, with the process metrics it collects,
+ * and the gateway's own series kept in series.ts (cheap on the request path), one registry per gateway. Names follow the OpenTelemetry
  * semantic conventions as their Prometheus export spells them (`gen_ai.client.token.usage` →
  * `gen_ai_client_token_usage`, attribute dots → underscores); what the conventions don't cover is
  * under `gateway_`.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CounterSeries, HistogramSeries } from './series.js';
 
 export type TokenType = 'input' | 'output';
 
@@ -18,129 +20,125 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly httpDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
-  private readonly operationDuration: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'error_type'>;
-  private readonly tokenUsage: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'gen_ai_token_type'>;
-  private readonly timeToFirstChunk: Histogram<'gen_ai_provider_name' | 'gen_ai_request_model'>;
-  private readonly subjectTokens: Counter<'subject' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'gen_ai_token_type'>;
-  private readonly subjectRequests: Counter<'subject' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'outcome'>;
-  private readonly overhead: Histogram<'transport'>;
-  private readonly rateLimited: Counter<'subject' | 'limit'>;
-  private readonly storeErrors: Counter<'outcome'>;
-  private readonly fallbacks: Counter<'alias' | 'failed_target' | 'error_type'>;
+  private readonly httpDuration: HistogramSeries;
+  private readonly operationDuration: HistogramSeries;
+  private readonly tokenUsage: HistogramSeries;
+  private readonly timeToFirstChunk: HistogramSeries;
+  private readonly subjectTokens: CounterSeries;
+  private readonly subjectRequests: CounterSeries;
+  private readonly overhead: HistogramSeries;
+  private readonly rateLimited: CounterSeries;
+  private readonly storeErrors: CounterSeries;
+  private readonly fallbacks: CounterSeries;
 
   constructor() {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    this.httpDuration = new Histogram({
-      name: 'http_server_request_duration_seconds',
-      help: 'Duration of HTTP requests to the gateway, streams included (OpenTelemetry http.server.request.duration).',
-      labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
-      buckets: HTTP_BUCKETS,
-      registers,
-    });
-    this.operationDuration = new Histogram({
-      name: 'gen_ai_client_operation_duration_seconds',
-      help: 'Duration of calls to providers, from sending the request to the last byte (OpenTelemetry gen_ai.client.operation.duration).',
-      labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
-      buckets: OPERATION_BUCKETS,
-      registers,
-    });
-    this.tokenUsage = new Histogram({
-      name: 'gen_ai_client_token_usage',
-      help: 'Tokens per call as providers report them, input (prompt) and output (completion) (OpenTelemetry gen_ai.client.token.usage).',
-      labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
-      buckets: TOKEN_BUCKETS,
-      registers,
-    });
-    this.timeToFirstChunk = new Histogram({
-      name: 'gen_ai_server_time_to_first_token_seconds',
-      help: 'Time from the gateway receiving a streamed request to its first chunk (OpenTelemetry gen_ai.server.time_to_first_token).',
-      labelNames: ['gen_ai_provider_name', 'gen_ai_request_model'],
-      buckets: TTFT_BUCKETS,
-      registers,
-    });
-    this.subjectTokens = new Counter({
-      name: 'gateway_subject_tokens_total',
-      help: 'Tokens used per subject (token azp or sub), provider, model and type; estimated when a stream ended without usage.',
-      labelNames: ['subject', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
-      registers,
-    });
-    this.subjectRequests = new Counter({
-      name: 'gateway_subject_requests_total',
-      help: "Chat requests per subject, provider, model and outcome ('ok' or the error code).",
-      labelNames: ['subject', 'gen_ai_provider_name', 'gen_ai_request_model', 'outcome'],
-      registers,
-    });
-    this.overhead = new Histogram({
-      name: 'gateway_overhead_seconds',
-      help: "The gateway's own time per request that reached a provider: total duration minus time spent waiting on the provider.",
-      labelNames: ['transport'],
-      buckets: OVERHEAD_BUCKETS,
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: 'gateway_rate_limited_total',
-      help: 'Requests refused because their subject was over its requests or tokens per minute.',
-      labelNames: ['subject', 'limit'],
-      registers,
-    });
-    this.storeErrors = new Counter({
-      name: 'gateway_rate_limit_store_errors_total',
-      help: "Rate limit checks that could not reach the store; outcome says whether the request went through ('allowed', fail open) or not ('refused', fail closed).",
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.fallbacks = new Counter({
-      name: 'gateway_fallbacks_total',
-      help: 'Times a fallback alias moved on from a failed target to the next one.',
-      labelNames: ['alias', 'failed_target', 'error_type'],
-      registers,
-    });
-  }
-
-  httpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.httpDuration.observe({ http_request_method: method, http_route: route, http_response_status_code: status }, seconds);
-  }
-
-  /** One provider call finished (or failed: `errorType` is the gateway error code). */
-  operation(provider: string, model: string, seconds: number, errorType?: string): void {
-    this.operationDuration.observe(
-      { gen_ai_operation_name: 'chat', gen_ai_provider_name: provider, gen_ai_request_model: model, error_type: errorType ?? '' },
-      seconds,
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    this.httpDuration = new HistogramSeries(
+      'http_server_request_duration_seconds',
+      'Duration of HTTP requests to the gateway, streams included (OpenTelemetry http.server.request.duration).',
+      ['http_request_method', 'http_route', 'http_response_status_code'],
+      HTTP_BUCKETS,
+      r,
+    );
+    this.operationDuration = new HistogramSeries(
+      'gen_ai_client_operation_duration_seconds',
+      'Duration of calls to providers, from sending the request to the last byte (OpenTelemetry gen_ai.client.operation.duration).',
+      ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
+      OPERATION_BUCKETS,
+      r,
+    );
+    this.tokenUsage = new HistogramSeries(
+      'gen_ai_client_token_usage',
+      'Tokens per call as providers report them, input (prompt) and output (completion) (OpenTelemetry gen_ai.client.token.usage).',
+      ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+      TOKEN_BUCKETS,
+      r,
+    );
+    this.timeToFirstChunk = new HistogramSeries(
+      'gen_ai_server_time_to_first_token_seconds',
+      'Time from the gateway receiving a streamed request to its first chunk (OpenTelemetry gen_ai.server.time_to_first_token).',
+      ['gen_ai_provider_name', 'gen_ai_request_model'],
+      TTFT_BUCKETS,
+      r,
+    );
+    this.subjectTokens = new CounterSeries(
+      'gateway_subject_tokens_total',
+      'Tokens used per subject (token azp or sub), provider, model and type; estimated when a stream ended without usage.',
+      ['subject', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+      r,
+    );
+    this.subjectRequests = new CounterSeries(
+      'gateway_subject_requests_total',
+      "Chat requests per subject, provider, model and outcome ('ok' or the error code).",
+      ['subject', 'gen_ai_provider_name', 'gen_ai_request_model', 'outcome'],
+      r,
+    );
+    this.overhead = new HistogramSeries(
+      'gateway_overhead_seconds',
+      "The gateway's own time per request that reached a provider: total duration minus time spent waiting on the provider.",
+      ['transport'],
+      OVERHEAD_BUCKETS,
+      r,
+    );
+    this.rateLimited = new CounterSeries(
+      'gateway_rate_limited_total',
+      'Requests refused because their subject was over its requests or tokens per minute.',
+      ['subject', 'limit'],
+      r,
+    );
+    this.storeErrors = new CounterSeries(
+      'gateway_rate_limit_store_errors_total',
+      "Rate limit checks that could not reach the store; outcome says whether the request went through ('allowed', fail open) or not ('refused', fail closed).",
+      ['outcome'],
+      r,
+    );
+    this.fallbacks = new CounterSeries(
+      'gateway_fallbacks_total',
+      'Times a fallback alias moved on from a failed target to the next one.',
+      ['alias', 'failed_target', 'error_type'],
+      r,
     );
   }
 
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe([method, route, String(status)], seconds);
+  }
+
+  /** One provider call finished (or failed: `errorType` is the gateway error code). */
+  operation(provider: string, model: string, seconds: number, errorType = ''): void {
+    this.operationDuration.observe(['chat', provider, model, errorType], seconds);
+  }
+
   tokens(subject: string, provider: string, model: string, input: number, output: number): void {
-    const base = { gen_ai_provider_name: provider, gen_ai_request_model: model };
-    this.tokenUsage.observe({ ...base, gen_ai_operation_name: 'chat', gen_ai_token_type: 'input' }, input);
-    this.tokenUsage.observe({ ...base, gen_ai_operation_name: 'chat', gen_ai_token_type: 'output' }, output);
-    this.subjectTokens.inc({ ...base, subject, gen_ai_token_type: 'input' }, input);
-    this.subjectTokens.inc({ ...base, subject, gen_ai_token_type: 'output' }, output);
+    this.tokenUsage.observe(['chat', provider, model, 'input'], input);
+    this.tokenUsage.observe(['chat', provider, model, 'output'], output);
+    this.subjectTokens.inc([subject, provider, model, 'input'], input);
+    this.subjectTokens.inc([subject, provider, model, 'output'], output);
   }
 
   request(subject: string, provider: string, model: string, outcome: string): void {
-    this.subjectRequests.inc({ subject, gen_ai_provider_name: provider, gen_ai_request_model: model, outcome });
+    this.subjectRequests.inc([subject, provider, model, outcome]);
   }
 
   firstChunk(provider: string, model: string, seconds: number): void {
-    this.timeToFirstChunk.observe({ gen_ai_provider_name: provider, gen_ai_request_model: model }, seconds);
+    this.timeToFirstChunk.observe([provider, model], seconds);
   }
 
   gatewayOverhead(transport: 'rest' | 'graphql', seconds: number): void {
-    this.overhead.observe({ transport }, Math.max(0, seconds));
+    this.overhead.observe([transport], Math.max(0, seconds));
   }
 
   limited(subject: string, limit: 'requests' | 'tokens'): void {
-    this.rateLimited.inc({ subject, limit });
+    this.rateLimited.inc([subject, limit]);
   }
 
   storeFailed(open: boolean): void {
-    this.storeErrors.inc({ outcome: open ? 'allowed' : 'refused' });
+    this.storeErrors.inc([open ? 'allowed' : 'refused']);
   }
 
   fallback(alias: string, failedTarget: string, errorType: string): void {
-    this.fallbacks.inc({ alias, failed_target: failedTarget, error_type: errorType });
+    this.fallbacks.inc([alias, failedTarget, errorType]);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
