@@ -207,3 +207,22 @@ describe('abusive documents', () => {
     expect(res.errors![0]!.message).toMatch(/Syntax Error/);
   });
 });
+
+describe('refused variables', () => {
+  const MUTATION = 'mutation C($input: ChatCompletionInput!) { chatCompletion(input: $input) { id } }';
+  it.each([
+    ['an unknown enum value', { input: { model: 'groq/llama', messages: [{ role: 'KING', content: 'hi' }] } }, 'Variable "$input" got invalid value "KING" at "input.messages[0].role"; Value "KING" does not exist in "ChatRole" enum.'],
+    ['a wrong type', { input: { model: 'groq/llama', messages: [], temperature: 'hot' } }, 'Variable "$input" got invalid value "hot" at "input.temperature"; Float cannot represent non numeric value: "hot"'],
+    ['a missing variable', {}, 'Variable "$input" of required type "ChatCompletionInput!" was not provided.'],
+  ])('%s: 400 naming the variable and path, the same on the compiled fast path and on Yoga (SSE)', async (_what, variables, message) => {
+    const ask = async (accept: string) => {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query: MUTATION, variables }) });
+      const text = await res.text();
+      const json = accept === 'text/event-stream' ? JSON.parse(/data: (.*)/.exec(text)![1]!) : JSON.parse(text);
+      return { status: res.status, messages: json.errors.map((e: { message: string }) => e.message) };
+    };
+    const fast = await ask('application/graphql-response+json');
+    expect(fast).toEqual({ status: 400, messages: [message] });
+    expect(await ask('text/event-stream')).toEqual(fast);
+  });
+});

@@ -6,7 +6,7 @@
  * and odd parameters are left to Yoga, which answers them as always.
  */
 import type { ServerResponse } from 'node:http';
-import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Identity } from '../auth/identity.js';
 import type { CallRecord } from '../gateway.js';
 import type { GraphQLServer } from './yoga.js';
@@ -33,7 +33,7 @@ export async function tryFastPath(
 ): Promise<boolean> {
   const contentType = responseType(accept);
   if (!contentType || !isPlainParams(body)) return false;
-  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body });
+  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body, checksVariablesOnFailure: true });
   // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
   // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
   const requestError = (error: unknown, code: string) => {
@@ -59,16 +59,30 @@ export async function tryFastPath(
   } catch (error) {
     return requestError(error, 'GRAPHQL_VALIDATION_FAILED');
   }
-  const result = (await execute({
-    schema,
-    document,
-    contextValue: await contextFactory(),
-    variableValues: body.variables ?? undefined,
-    operationName: body.operationName ?? undefined,
-  })) as ExecutionResult;
+  const variableValues = body.variables ?? undefined;
+  let result: ExecutionResult | undefined;
+  let thrown: unknown;
+  try {
+    result = (await execute({
+      schema,
+      document,
+      contextValue: await contextFactory(),
+      variableValues,
+      operationName: body.operationName ?? undefined,
+    })) as ExecutionResult;
+  } catch (error) {
+    thrown = error;
+  }
+  if (thrown !== undefined || result!.data === undefined) {
+    // Compiled execution refuses bad variables tersely (or throws): answer with the interpreter's
+    // own coercion errors, which name the variable and the path. Nothing ran, so nothing repeats.
+    const refused = getVariableValues(schema, operation.variableDefinitions ?? [], variableValues ?? {}).errors;
+    if (refused) result = { errors: refused };
+    else if (thrown !== undefined) throw thrown;
+  }
   // A result without data (variables refused) is a request error, as Yoga answers it.
-  const status = result.data === undefined ? 400 : 200;
-  send(res, status, contentType, result.errors ? { ...result, errors: result.errors.map(publicError) } : result);
+  const status = result!.data === undefined ? 400 : 200;
+  send(res, status, contentType, result!.errors ? { ...result, errors: result!.errors.map(publicError) } : result);
   return true;
 }
 

@@ -23,6 +23,8 @@ export interface ServerContext {
   signal?: AbortSignal;
   /** The HTTP request's record of chat calls, for its log line. */
   calls?: CallRecord[];
+  /** Set by the fast path, which words refused variables itself (only when execution fails). */
+  checksVariablesOnFailure?: boolean;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -58,12 +60,13 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
         return masked;
       },
     },
-    context: ({ request, identity, signal, calls }) => ({
+    context: ({ request, identity, signal, calls, checksVariablesOnFailure }) => ({
       gateway,
       identity: identity ?? null,
       signal: signal ?? request.signal,
       calls: [],
       requestCalls: calls,
+      checksVariablesOnFailure,
     }),
     graphiql: {
       title: 'GraphQL Inference Gateway',
@@ -99,11 +102,14 @@ query Models {
 /**
  * Subscriptions stay on the interpreter, whose mid-stream error handling the transports rely on;
  * so do operations with invalid variables, whose errors the interpreter words far better (it
- * names the variable and path, and Yoga answers 400) than compiled code does.
+ * names the variable and path, and Yoga answers 400) than compiled code does. The fast path
+ * (fast-path.ts) checks variables only when compiled execution fails, sparing every good request
+ * a second coercion.
  */
-function jitSuits({ schema, document, operationName, variableValues }: ExecutionArgs): boolean {
+function jitSuits({ schema, document, operationName, variableValues, contextValue }: ExecutionArgs): boolean {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation === 'subscription') return false;
+  if ((contextValue as GraphQLContext | undefined)?.checksVariablesOnFailure) return true;
   const definitions = operation.variableDefinitions ?? [];
   if (definitions.length === 0) return true;
   return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
