@@ -171,6 +171,18 @@ describe('GraphQL', () => {
     expect((res as any).extensions).toEqual({ gateway: { calls: [{ provider: 'groq', model: 'llama', alias: 'after-503', attempts: 2 }] } });
   });
 
+  it('reports it per operation in a batch (served by Yoga, not the fast path)', async () => {
+    const op = (model: string) => ({ query: `mutation { chatCompletion(input: { model: "${model}", messages: [{ role: USER, content: "hi" }] }) { provider } }` });
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([op('after-503'), op('healthy')]),
+    });
+    const [first, second] = await res.json();
+    expect(first.extensions).toEqual({ gateway: { calls: [{ provider: 'groq', model: 'llama', alias: 'after-503', attempts: 2 }] } });
+    expect(second.extensions).toEqual({ gateway: { calls: [{ provider: 'openai', model: 'gpt-4o', alias: 'healthy', attempts: 1 }] } });
+  });
+
   it('reports it on the first event of a subscription', async () => {
     const { results, events } = await subscribeSse(gw.url, ChatCompletionStreamDocument, {
       input: { model: 'after-429', messages: [{ role: 'USER' as ChatRole, content: 'hi' }] },

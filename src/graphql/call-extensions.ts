@@ -10,13 +10,17 @@ import type { GraphQLContext } from '../schema/builder.js';
 
 export function useCallExtensions(): Plugin<GraphQLContext> {
   return {
-    onExecute: () => ({
-      onExecuteDone: ({ args, result, setResult }) => {
-        if (isAsyncIterable(result)) return;
-        const extended = withCalls(args.contextValue, result);
-        if (extended) setResult(extended);
-      },
-    }),
+    // The fast path adds them itself: a done-hook on every execution costs it ~10% of its time.
+    onExecute: ({ args }) =>
+      args.contextValue.fastPath
+        ? undefined
+        : {
+            onExecuteDone: ({ args, result, setResult }) => {
+              if (isAsyncIterable(result)) return;
+              const extended = withCalls(args.contextValue, result);
+              if (extended) setResult(extended);
+            },
+          },
     onSubscribe: () => ({
       onSubscribeResult: ({ args, result, setResult }) => {
         if (!isAsyncIterable(result)) {
@@ -39,7 +43,7 @@ export function useCallExtensions(): Plugin<GraphQLContext> {
   };
 }
 
-function withCalls(context: GraphQLContext, result: ExecutionResult): ExecutionResult | undefined {
+export function withCalls(context: GraphQLContext, result: ExecutionResult): ExecutionResult | undefined {
   const { calls } = context;
   if (calls.length === 0) return undefined;
   context.requestCalls?.push(...calls);

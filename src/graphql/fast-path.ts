@@ -9,6 +9,8 @@ import type { ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Identity } from '../auth/identity.js';
 import type { CallRecord } from '../gateway.js';
+import type { GraphQLContext } from '../schema/builder.js';
+import { withCalls } from './call-extensions.js';
 import type { GraphQLServer } from './yoga.js';
 
 const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
@@ -33,7 +35,7 @@ export async function tryFastPath(
 ): Promise<boolean> {
   const contentType = responseType(accept);
   if (!contentType || !isPlainParams(body)) return false;
-  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body, checksVariablesOnFailure: true });
+  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body, fastPath: true });
   // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
   // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
   const requestError = (error: unknown, code: string) => {
@@ -60,16 +62,12 @@ export async function tryFastPath(
     return requestError(error, 'GRAPHQL_VALIDATION_FAILED');
   }
   const variableValues = body.variables ?? undefined;
+  const contextValue = (await contextFactory()) as GraphQLContext;
   let result: ExecutionResult | undefined;
   let thrown: unknown;
   try {
-    result = (await execute({
-      schema,
-      document,
-      contextValue: await contextFactory(),
-      variableValues,
-      operationName: body.operationName ?? undefined,
-    })) as ExecutionResult;
+    result = (await execute({ schema, document, contextValue, variableValues, operationName: body.operationName ?? undefined })) as ExecutionResult;
+    result = withCalls(contextValue, result) ?? result;
   } catch (error) {
     thrown = error;
   }

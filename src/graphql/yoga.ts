@@ -23,8 +23,8 @@ export interface ServerContext {
   signal?: AbortSignal;
   /** The HTTP request's record of chat calls, for its log line. */
   calls?: CallRecord[];
-  /** Set by the fast path, which words refused variables itself (only when execution fails). */
-  checksVariablesOnFailure?: boolean;
+  /** Set by the fast path, which words refused variables itself (only when execution fails) and adds the call extensions itself. */
+  fastPath?: boolean;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -60,13 +60,13 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
         return masked;
       },
     },
-    context: ({ request, identity, signal, calls, checksVariablesOnFailure }) => ({
+    context: ({ request, identity, signal, calls, fastPath }) => ({
       gateway,
       identity: identity ?? null,
       signal: signal ?? request.signal,
       calls: [],
       requestCalls: calls,
-      checksVariablesOnFailure,
+      fastPath,
     }),
     graphiql: {
       title: 'GraphQL Inference Gateway',
@@ -109,7 +109,7 @@ query Models {
 function jitSuits({ schema, document, operationName, variableValues, contextValue }: ExecutionArgs): boolean {
   const operation = getOperationAST(document, operationName);
   if (!operation || operation.operation === 'subscription') return false;
-  if ((contextValue as GraphQLContext | undefined)?.checksVariablesOnFailure) return true;
+  if ((contextValue as GraphQLContext | undefined)?.fastPath) return true;
   const definitions = operation.variableDefinitions ?? [];
   if (definitions.length === 0) return true;
   return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;

@@ -13,8 +13,8 @@ export interface GraphQLContext {
   readonly calls: CallRecord[];
   /** The HTTP request's calls (for its log line), when the operation came over HTTP. */
   readonly requestCalls?: CallRecord[];
-  /** The caller answers refused variables itself when execution fails (the GraphQL fast path). */
-  readonly checksVariablesOnFailure?: boolean;
+  /** Run by the GraphQL fast path, which answers refused variables and adds call extensions itself. */
+  readonly fastPath?: boolean;
 }
 
 export const builder = new SchemaBuilder<{
