@@ -14,6 +14,7 @@ import { Gateway, type CallRecord } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { toGraphQLError } from './graphql/errors.js';
 import { tryFastPath } from './graphql/fast-path.js';
+import { trySseSubscription } from './graphql/sse-subscriptions.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -99,6 +100,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           if (req.method === 'POST') {
             const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
             if (await tryFastPath(yoga, body, req.headers.accept, res, identity, signal, calls)) return;
+            if (await trySseSubscription(yoga, body, req.headers.accept, res, identity, signal, calls, logger)) return;
           }
         } catch (error) {
           return sendGraphQLError(res, error);

@@ -1,6 +1,7 @@
 /**
  * The gateway's one SSE parser (a maintained one underneath) and one SSE encoder.
  */
+import type { ServerResponse } from 'node:http';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /** Parses a byte stream of Server-Sent Events into messages. */
@@ -22,4 +23,17 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
 /** One `data:` frame. `data` must be a single line (JSON text is). */
 export function sseData(data: string): string {
   return `data: ${data}\n\n`;
+}
+
+/** Waits for the socket to take more, so a slow client slows the upstream instead of filling memory. */
+export function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

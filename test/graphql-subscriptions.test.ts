@@ -153,3 +153,39 @@ describe('WebSocket transport', () => {
     await client.dispose();
   });
 });
+
+describe('GraphQL over SSE on the wire', () => {
+  const post = (model: string, signal?: AbortSignal) =>
+    fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: print(ChatCompletionStreamDocument), variables: input(model) }),
+      signal,
+    });
+
+  it('frames as graphql-sse distinct connections: a comment first, event: next per result, event: complete', async () => {
+    const res = await post('groq/model-a');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const text = await res.text();
+    expect(text.startsWith(':\n\nevent: next\ndata: {"data":{"chatCompletionStream":')).toBe(true);
+    expect(text.endsWith('\n\nevent: complete\ndata:\n\n')).toBe(true);
+    const frames = text.split('\n\n').filter((f) => f.startsWith('event: next'));
+    expect(frames.length).toBeGreaterThan(3);
+    for (const frame of frames) expect(() => JSON.parse(frame.slice('event: next\ndata: '.length))).not.toThrow();
+  });
+
+  it('keeps a long stream alive with comment pings between results', async () => {
+    const controller = new AbortController();
+    const res = await post('groq/endless-stream', controller.signal);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const aborted = groq.nextAbort();
+    // Pings come every 300 ms under NODE_ENV=test (12 s in production).
+    while ((text.match(/\n\n:\n\n/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value);
+    controller.abort();
+    await aborted; // and leaving still aborts the provider request
+    expect(text).toContain('event: next');
+  });
+});

@@ -17,7 +17,7 @@ const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
 const GRAPHQL_RESPONSE = 'application/graphql-response+json; charset=utf-8';
 const JSON_RESPONSE = 'application/json; charset=utf-8';
 
-interface Params {
+export interface Params {
   query: string;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
@@ -90,7 +90,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: un
   res.end(text);
 }
 
-function isPlainParams(body: unknown): body is Params {
+export function isPlainParams(body: unknown): body is Params {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
   const params = body as Record<string, unknown>;
   for (const key of Object.keys(params)) if (!PARAMS.has(key)) return false;
@@ -117,7 +117,7 @@ function asGraphQLError(error: unknown, code: string): GraphQLError {
 }
 
 /** Errors as clients see them: Yoga's internal `http` hint is not part of the response. */
-function publicError(error: GraphQLError | { toJSON?: () => object }): object {
+export function publicError(error: GraphQLError | { toJSON?: () => object }): object {
   const json = (typeof error.toJSON === 'function' ? error.toJSON() : error) as { extensions?: Record<string, unknown> };
   if (json.extensions && 'http' in json.extensions) {
     const { http: _http, ...extensions } = json.extensions;

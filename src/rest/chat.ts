@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallContext, CallRecord, Gateway } from '../gateway.js';
 import { ClientGoneError, toGatewayError } from '../errors.js';
-import { sseData } from '../sse.js';
+import { drained, sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
 import { parseJsonBody, readBody, sendJson } from './http.js';
 
@@ -60,17 +60,3 @@ function targetHeaders(record: CallRecord): Record<string, string> {
 function headerValue(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
-
-/** Waits for the socket to take more, so a slow client slows the upstream instead of filling memory. */
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
