@@ -25,15 +25,22 @@ export function sseData(data: string): string {
   return `data: ${data}\n\n`;
 }
 
-/** Waits for the socket to take more, so a slow client slows the upstream instead of filling memory. */
+/**
+ * Waits for the socket to take more, so a slow client slows the upstream instead of filling memory.
+ * Also ends when the response closes or `signal` fires (already fired: at once), never hanging on a
+ * connection that is gone.
+ */
 export function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
+      res.off('close', done);
       signal.removeEventListener('abort', done);
       resolve();
     };
     res.on('drain', done);
+    res.on('close', done);
     signal.addEventListener('abort', done, { once: true });
   });
 }

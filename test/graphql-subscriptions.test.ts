@@ -107,6 +107,26 @@ describe('client going away aborts the upstream request', () => {
     client.dispose();
   });
 
+  it('over SSE, when the client leaves before the provider has answered at all', async () => {
+    const aborted = groq.nextAbort();
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: print(ChatCompletionStreamDocument), variables: input('groq/hang') }),
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await aborted).json.model).toBe('hang');
+    // and the gateway serves the next stream as usual
+    const { results, errors } = await subscribeSse(gw.url, ChatCompletionStreamDocument, input('groq/model-a'));
+    expect(errors).toEqual([]);
+    expect(results.length).toBeGreaterThan(2);
+    expect(gw.logs()).not.toContain('"level":50');
+  });
+
   it('over WebSocket, when the client sends complete', async () => {
     const aborted = groq.nextAbort();
     const client = wsClient(gw.url);

@@ -53,6 +53,11 @@ export async function trySseSubscription(
     operationName: body.operationName ?? undefined,
   })) as ExecutionResult | AsyncIterable<ExecutionResult>;
 
+  if (res.destroyed) {
+    // The client left while the subscription was being set up: let it wind down unread.
+    if (isAsyncIterable(result)) void result[Symbol.asyncIterator]().return?.()?.catch(() => {});
+    return true;
+  }
   res.writeHead(200, HEADERS);
   // A comment first: some browsers hold a fetch until the first bytes of the body arrive.
   res.write(':\n\n');
