@@ -10,7 +10,7 @@ import type { Config } from './config.js';
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, UpstreamError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ModelAccess } from './policy/access.js';
-import { RateLimits } from './policy/limits.js';
+import { RateLimits, type BudgetState } from './policy/limits.js';
 import { Provider } from './providers/provider.js';
 import type { ChatCompletionChunk, ChatRequest, Model, StreamChunk, Usage } from './providers/types.js';
 import { failedBeforeResponse } from './providers/upstream.js';
@@ -49,6 +49,8 @@ export interface CallRecord {
   tokensEstimated?: boolean;
   /** Error code when the call failed. */
   error?: string;
+  /** The subject's budgets after this call, when limits apply (REST reports them as `x-ratelimit-*`). */
+  budget?: BudgetState;
 }
 
 export class Gateway {
@@ -185,7 +187,7 @@ export class Gateway {
     const record = this.begin(routes[0]!, alias, subject, ctx);
     try {
       const admitted = this.limits.admit(subject);
-      if (admitted) await admitted;
+      if (admitted) record.budget = await admitted;
       const { route, result, ms } = await this.firstServing(routes, record, ctx, (r) => r.provider.chat(request, r.model, ctx.signal));
       const usage = result.completion.usage;
       const charged = this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
@@ -209,7 +211,7 @@ export class Gateway {
     let opened: { route: Route; result: AsyncGenerator<StreamChunk>; ms: number };
     try {
       const admitted = this.limits.admit(subject);
-      if (admitted) await admitted;
+      if (admitted) record.budget = await admitted;
       opened = await this.firstServing(routes, record, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal));
     } catch (error) {
       this.fail(record, error);
@@ -265,7 +267,7 @@ export class Gateway {
    * `operationMs`: the serving target's own time (failed attempts before it are not part of it).
    * Returns the token charge to wait for, if there is one.
    */
-  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<void> | undefined {
+  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<unknown> | undefined {
     record.provider = route.provider.id;
     record.model = route.model;
     this.metrics.operation(route.provider.id, route.model, operationMs / 1000);
@@ -283,11 +285,14 @@ export class Gateway {
    * Charged before the answer is complete (JSON sent, stream's last frame), so the subject's next
    * request — on any replica — already sees it. Costs one store round trip, only with token budgets.
    */
-  private account(record: CallRecord, tokens: { input: number; output: number }): Promise<void> | undefined {
+  private account(record: CallRecord, tokens: { input: number; output: number }): Promise<unknown> | undefined {
     record.promptTokens = tokens.input;
     record.completionTokens = tokens.output;
     this.metrics.tokens(record.subject, record.provider, record.model, tokens.input, tokens.output);
-    return this.limits.charge(record.subject, tokens.input + tokens.output);
+    const charged = this.limits.charge(record.subject, tokens.input + tokens.output);
+    return charged?.then((window) => {
+      if (window && record.budget) record.budget.tokens = window;
+    });
   }
 
   /** Relays a stream's chunks unchanged while noting first-chunk time and usage; records the call at its end. */
@@ -326,7 +331,7 @@ export class Gateway {
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
       const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);
       if (!usage) record.tokensEstimated = true;
-      let charged: Promise<void> | undefined;
+      let charged: Promise<unknown> | undefined;
       if (failure === undefined) charged = this.finish(record, route, tokens, operationMs);
       else {
         this.fail(record, failure);

@@ -62,8 +62,17 @@ describe('two replicas sharing one Redis', () => {
   it('hold one requests-per-minute budget together, then answer 429 with Retry-After on either', async () => {
     const token = await tokenFor('shared-client');
     const statuses: number[] = [];
-    for (const gw of [a, b, a, b, a]) statuses.push((await chat(gw, token)).status);
+    const remaining: (string | null)[] = [];
+    for (const gw of [a, b, a, b, a]) {
+      const res = await chat(gw, token);
+      statuses.push(res.status);
+      remaining.push(res.headers.get('x-ratelimit-remaining-requests'));
+      expect(res.headers.get('x-ratelimit-limit-requests')).toBe('5');
+      expect(res.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+s$/);
+    }
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    // OpenAI's x-ratelimit-* headers, counting down across both replicas.
+    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
 
     const served = groq.requests.length;
     for (const gw of [a, b]) {
@@ -105,7 +114,10 @@ describe('two replicas sharing one Redis', () => {
 
   it('charges tokens from reported usage, streams included, and refuses once the token budget is spent', async () => {
     const token = await tokenFor('token-client'); // 100 tokens per minute
-    expect((await chat(a, token)).status).toBe(200); // 44 used
+    const first = await chat(a, token);
+    expect(first.status).toBe(200); // 44 used
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('100');
+    expect(first.headers.get('x-ratelimit-remaining-tokens')).toBe(String(100 - TOKENS_PER_HI)); // after this answer's usage
     const stream = await fetch(`${b.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

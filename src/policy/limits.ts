@@ -28,11 +28,29 @@ export class RateLimitedError extends GatewayError {
   }
 }
 
+/** Where a subject stands in one budget for the current window (for `x-ratelimit-*` headers). */
+export interface BudgetWindow {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Until the window turns. */
+  readonly resetMs: number;
+}
+
+export interface BudgetState {
+  requests?: BudgetWindow;
+  tokens?: BudgetWindow;
+}
+
 export interface LimitEvents {
   /** A request refused for being over budget. */
   limited(subject: string, limit: 'requests' | 'tokens'): void;
   /** The shared store failed; `open` tells whether the request went through anyway. */
   storeFailed(open: boolean): void;
+}
+
+function windowOf(limit: number, used: RateLimiterRes | null): BudgetWindow {
+  if (!used) return { limit, remaining: limit, resetMs: WINDOW_S * 1000 };
+  return { limit, remaining: Math.max(0, limit - used.consumedPoints), resetMs: used.msBeforeNext };
 }
 
 export class RateLimits {
@@ -92,45 +110,56 @@ export class RateLimits {
 
   /**
    * Counts one request against `subject`'s budget, or rejects with RateLimitedError when it is spent.
+   * Resolves to where the subject stands (undefined when the store could not say, failing open).
    * Undefined (nothing to wait for) when no budget applies: the common case costs no promise.
    */
-  admit(subject: string): Promise<void> | undefined {
+  admit(subject: string): Promise<BudgetState | undefined> | undefined {
     if (!this.enabled) return undefined;
     const { rpm, tpm } = this.budgetOf(subject);
     if (rpm === 0 && tpm === 0) return undefined;
     return this.check(subject, rpm, tpm);
   }
 
-  private async check(subject: string, rpm: number, tpm: number): Promise<void> {
+  private async check(subject: string, rpm: number, tpm: number): Promise<BudgetState | undefined> {
+    const state: BudgetState = {};
     try {
       // Tokens first, read-only: a request refused for tokens doesn't use up a request.
       if (tpm > 0) {
         const used = await this.tokens.get(subject);
         if (used && used.consumedPoints >= tpm) this.refuse(subject, 'tokens', tpm, used);
+        state.tokens = windowOf(tpm, used);
       }
       if (rpm > 0) {
         const used = await this.requests.consume(subject, 1);
         if (used.consumedPoints > rpm) this.refuse(subject, 'requests', rpm, used);
+        state.requests = windowOf(rpm, used);
       }
+      return state;
     } catch (error) {
       if (error instanceof RateLimitedError) throw error;
       this.storeFailure(error);
+      return undefined;
     }
   }
 
-  /** Charges tokens a provider reported (or the gateway estimated) to `subject`. Never rejects; undefined when nothing is charged. */
-  charge(subject: string, tokens: number): Promise<void> | undefined {
-    if (!this.enabled || tokens <= 0 || this.budgetOf(subject).tpm === 0) return undefined;
-    return this.penalise(subject, tokens);
+  /**
+   * Charges tokens a provider reported (or the gateway estimated) to `subject`; resolves to the token
+   * budget after the charge. Never rejects; undefined when nothing is charged.
+   */
+  charge(subject: string, tokens: number): Promise<BudgetWindow | undefined> | undefined {
+    if (!this.enabled || tokens <= 0) return undefined;
+    const { tpm } = this.budgetOf(subject);
+    return tpm === 0 ? undefined : this.penalise(subject, tokens, tpm);
   }
 
-  private async penalise(subject: string, tokens: number): Promise<void> {
+  private async penalise(subject: string, tokens: number, tpm: number): Promise<BudgetWindow | undefined> {
     try {
-      await this.tokens.penalty(subject, Math.ceil(tokens));
+      return windowOf(tpm, await this.tokens.penalty(subject, Math.ceil(tokens)));
     } catch (error) {
       // The answer has been given already; a lost charge is logged, not turned into an error.
       this.warnStore(error);
       this.events.storeFailed(true);
+      return undefined;
     }
   }
 

@@ -53,6 +53,13 @@ function targetHeaders(record: CallRecord): Record<string, string> {
     headers['x-gateway-alias'] = headerValue(record.alias);
     headers['x-gateway-attempts'] = String(record.attempts);
   }
+  // OpenAI's names, so SDKs and dashboards that read them work unchanged.
+  for (const [kind, window] of [['requests', record.budget?.requests], ['tokens', record.budget?.tokens]] as const) {
+    if (!window) continue;
+    headers[`x-ratelimit-limit-${kind}`] = String(window.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(window.remaining);
+    headers[`x-ratelimit-reset-${kind}`] = `${Math.max(0, Math.ceil(window.resetMs / 1000))}s`;
+  }
   return headers;
 }
 
