@@ -93,7 +93,11 @@ describe('two replicas sharing one Redis', () => {
 
   it('answers GraphQL with RATE_LIMITED and the retry time once the budget is spent', async () => {
     const token = await tokenFor('tiny-client');
-    expect((await chat(b, token)).status).toBe(200);
+    const first = await gql(b.url, 'mutation { chatCompletion(input: { model: "groq/llama", messages: [{ role: USER, content: "hi" }] }) { id } }', undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    // The budget travels with the call in extensions.gateway, as REST's x-ratelimit-* headers.
+    expect((first as any).extensions.gateway.calls[0].rateLimit).toEqual({ requests: { limit: 1, remaining: 0, resetSeconds: expect.any(Number) } });
     const res = await gql(a.url, 'mutation { chatCompletion(input: { model: "groq/llama", messages: [{ role: USER, content: "hi" }] }) { id } }', undefined, {
       authorization: `Bearer ${token}`,
     });

@@ -53,6 +53,12 @@ export function withCalls(context: GraphQLContext, result: ExecutionResult): Exe
 function publicCall(record: CallRecord) {
   const call: Record<string, unknown> = { provider: record.provider, model: record.model, attempts: record.attempts };
   if (record.alias) call.alias = record.alias;
+  // The caller's budgets, as REST's x-ratelimit-* headers give them.
+  const { requests, tokens } = record.budget ?? {};
+  if (requests || tokens) {
+    const window = (w: NonNullable<typeof requests>) => ({ limit: w.limit, remaining: w.remaining, resetSeconds: Math.max(0, Math.ceil(w.resetMs / 1000)) });
+    call.rateLimit = { ...(requests ? { requests: window(requests) } : {}), ...(tokens ? { tokens: window(tokens) } : {}) };
+  }
   return call;
 }
 
