@@ -53,6 +53,16 @@ export interface CallRecord {
   budget?: BudgetState;
 }
 
+/** When a stream's call began, when its provider accepted it, and the upstream time spent until then. */
+interface StreamTiming {
+  readonly started: number;
+  readonly opened: number;
+  /** Upstream time before this target accepted (failed fallback attempts included). */
+  readonly beforeMs: number;
+  /** This target's time to accept. */
+  readonly headersMs: number;
+}
+
 export class Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: Metrics;
@@ -221,9 +231,8 @@ export class Gateway {
     record.provider = route.provider.id;
     record.model = route.model;
     // firstServing counted the time to the stream's headers; the rest of the stream counts too.
-    const before = record.upstreamMs;
-    const opening = performance.now();
-    const chunks = this.observe(result, route, request, record, started, () => performance.now() - opening, before, ms);
+    const timing: StreamTiming = { started, opened: performance.now(), beforeMs: record.upstreamMs, headersMs: ms };
+    const chunks = this.observe(result, route, request, record, timing);
     return { provider: route.provider, model: route.model, chunks, record };
   }
 
@@ -301,10 +310,7 @@ export class Gateway {
     route: Route,
     request: ChatRequest,
     record: CallRecord,
-    started: number,
-    streamingMs: () => number,
-    beforeMs: number,
-    headersMs: number,
+    timing: StreamTiming,
   ): AsyncGenerator<StreamChunk> {
     let usage: Usage | undefined;
     let first = true;
@@ -314,7 +320,7 @@ export class Gateway {
       for await (const chunk of chunks) {
         if (first) {
           first = false;
-          this.metrics.firstChunk(route.provider.id, route.model, (performance.now() - started) / 1000);
+          this.metrics.firstChunk(route.provider.id, route.model, (performance.now() - timing.started) / 1000);
         }
         if (chunk.chunk.usage) usage = chunk.chunk.usage;
         else text += deltaLength(chunk.chunk.choices);
@@ -324,9 +330,9 @@ export class Gateway {
       failure = error;
       throw error;
     } finally {
-      const streaming = streamingMs();
-      record.upstreamMs = beforeMs + streaming;
-      const operationMs = headersMs + streaming;
+      const streaming = performance.now() - timing.opened;
+      record.upstreamMs = timing.beforeMs + streaming;
+      const operationMs = timing.headersMs + streaming;
       // Usage as reported; if the stream ended without it (cut, client gone, provider that never
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
       const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);

@@ -4,7 +4,7 @@
  * its log line and the overhead metric).
  */
 import type { ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { CallRecord } from '../gateway.js';
 import type { GraphQLContext } from '../schema/builder.js';
 
@@ -55,13 +55,6 @@ function publicCall(record: CallRecord) {
   if (record.alias) call.alias = record.alias;
   // The caller's budgets, as REST's x-ratelimit-* headers give them.
   const { requests, tokens } = record.budget ?? {};
-  if (requests || tokens) {
-    const window = (w: NonNullable<typeof requests>) => ({ limit: w.limit, remaining: w.remaining, resetSeconds: Math.max(0, Math.ceil(w.resetMs / 1000)) });
-    call.rateLimit = { ...(requests ? { requests: window(requests) } : {}), ...(tokens ? { tokens: window(tokens) } : {}) };
-  }
+  if (requests || tokens) call.rateLimit = { ...(requests ? { requests } : {}), ...(tokens ? { tokens } : {}) };
   return call;
-}
-
-function isAsyncIterable<T>(value: T | AsyncIterable<T>): value is AsyncIterable<T> {
-  return value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
 }

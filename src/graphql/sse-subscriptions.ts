@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { drained } from '../sse.js';
 import { toGraphQLError } from './errors.js';
 import { isPlainParams, publicError } from './fast-path.js';
+import { isAsyncIterable } from 'graphql-yoga';
 import type { GraphQLServer } from './yoga.js';
 
 const HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
@@ -95,8 +96,4 @@ const COMPLETE = 'event: complete\ndata:\n\n';
 function next(result: ExecutionResult): string {
   const value = result.errors ? { ...result, errors: result.errors.map(publicError) } : result;
   return `event: next\ndata: ${JSON.stringify(value)}\n\n`;
-}
-
-function isAsyncIterable<T>(value: T | AsyncIterable<T>): value is AsyncIterable<T> {
-  return value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
 }

@@ -32,8 +32,8 @@ export class RateLimitedError extends GatewayError {
 export interface BudgetWindow {
   readonly limit: number;
   readonly remaining: number;
-  /** Until the window turns. */
-  readonly resetMs: number;
+  /** Until the window turns, whole seconds rounded up. */
+  readonly resetSeconds: number;
 }
 
 export interface BudgetState {
@@ -49,8 +49,8 @@ export interface LimitEvents {
 }
 
 function windowOf(limit: number, used: RateLimiterRes | null): BudgetWindow {
-  if (!used) return { limit, remaining: limit, resetMs: WINDOW_S * 1000 };
-  return { limit, remaining: Math.max(0, limit - used.consumedPoints), resetMs: used.msBeforeNext };
+  if (!used) return { limit, remaining: limit, resetSeconds: WINDOW_S };
+  return { limit, remaining: Math.max(0, limit - used.consumedPoints), resetSeconds: Math.max(0, Math.ceil(used.msBeforeNext / 1000)) };
 }
 
 export class RateLimits {

@@ -58,7 +58,7 @@ function targetHeaders(record: CallRecord): Record<string, string> {
     if (!window) continue;
     headers[`x-ratelimit-limit-${kind}`] = String(window.limit);
     headers[`x-ratelimit-remaining-${kind}`] = String(window.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = `${Math.max(0, Math.ceil(window.resetMs / 1000))}s`;
+    headers[`x-ratelimit-reset-${kind}`] = `${window.resetSeconds}s`;
   }
   return headers;
 }
