@@ -99,8 +99,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           if (!isGraphiQLPage(req)) identity = await authenticate(req.headers.authorization);
           if (req.method === 'POST') {
             const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
-            if (await tryFastPath(yoga, body, req.headers.accept, res, identity, signal, calls)) return;
-            if (await trySseSubscription(yoga, body, req.headers.accept, res, identity, signal, calls, logger)) return;
+            const direct = { yoga, body, accept: req.headers.accept, res, identity, signal, calls };
+            if (await tryFastPath(direct)) return;
+            if (await trySseSubscription(direct, logger)) return;
           }
         } catch (error) {
           return sendGraphQLError(res, error);

@@ -23,19 +23,28 @@ export interface Params {
   operationName?: string | null;
 }
 
+/** A GraphQL POST as the direct paths (this one and sse-subscriptions.ts) see it: body already read, caller known. */
+export interface DirectRequest {
+  readonly yoga: GraphQLServer;
+  readonly body: unknown;
+  readonly accept: string | undefined;
+  readonly res: ServerResponse;
+  readonly identity: Identity | null;
+  readonly signal: AbortSignal;
+  readonly calls: CallRecord[];
+}
+
+/** Yoga's envelop pipeline for one direct request, with the context it builds from it. */
+export function envelopedFor({ yoga, identity, signal, calls }: DirectRequest, params: Params) {
+  return yoga.getEnveloped({ identity, signal, calls, params, fastPath: true });
+}
+
 /** Returns false, having written nothing, when the request is not one the fast path takes. */
-export async function tryFastPath(
-  yoga: GraphQLServer,
-  body: unknown,
-  accept: string | undefined,
-  res: ServerResponse,
-  identity: Identity | null,
-  signal: AbortSignal,
-  calls: CallRecord[],
-): Promise<boolean> {
+export async function tryFastPath(request: DirectRequest): Promise<boolean> {
+  const { body, accept, res } = request;
   const contentType = responseType(accept);
   if (!contentType || !isPlainParams(body)) return false;
-  const { parse, validate, contextFactory, execute, schema } = yoga.getEnveloped({ identity, signal, calls, params: body, fastPath: true });
+  const { parse, validate, contextFactory, execute, schema } = envelopedFor(request, body);
   // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
   // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
   const requestError = (error: unknown, code: string) => {

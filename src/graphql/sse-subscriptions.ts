@@ -6,34 +6,22 @@
  * a ReadableStream per stream — which cost every stream time to first chunk and memory. Anything
  * unusual (parse or validation errors, refused variables, queries over SSE) is left to Yoga.
  */
-import type { ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues, type DocumentNode, type ExecutionResult } from 'graphql';
-import type { Identity } from '../auth/identity.js';
-import type { CallRecord } from '../gateway.js';
+import { isAsyncIterable } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { drained } from '../sse.js';
 import { toGraphQLError } from './errors.js';
-import { isPlainParams, publicError } from './fast-path.js';
-import { isAsyncIterable } from 'graphql-yoga';
-import type { GraphQLServer } from './yoga.js';
+import { envelopedFor, isPlainParams, publicError, type DirectRequest } from './fast-path.js';
 
 const HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 // As Yoga: every 12 s, every 300 ms under NODE_ENV=test (so tests can see pings).
 const PING_MS = process.env.NODE_ENV === 'test' ? 300 : 12_000;
 
 /** Returns false, having written nothing, when the request is not one this path takes. */
-export async function trySseSubscription(
-  yoga: GraphQLServer,
-  body: unknown,
-  accept: string | undefined,
-  res: ServerResponse,
-  identity: Identity | null,
-  signal: AbortSignal,
-  calls: CallRecord[],
-  logger: Logger,
-): Promise<boolean> {
+export async function trySseSubscription(request: DirectRequest, logger: Logger): Promise<boolean> {
+  const { body, accept, res, signal } = request;
   if (!accept?.includes('text/event-stream') || accept.includes('multipart') || !isPlainParams(body)) return false;
-  const { parse, validate, contextFactory, subscribe, schema } = yoga.getEnveloped({ identity, signal, calls, params: body, fastPath: true });
+  const { parse, validate, contextFactory, subscribe, schema } = envelopedFor(request, body);
   let document: DocumentNode;
   try {
     document = parse(body.query);
