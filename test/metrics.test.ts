@@ -165,6 +165,30 @@ describe('the request log line', () => {
     expect(after - before).toBeGreaterThanOrEqual(7);
   });
 
+  it('does the same for a GraphQL subscription over SSE whose client left', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${tokenC}`, 'x-request-id': 'left-early-2' },
+      body: JSON.stringify({
+        query: 'subscription { chatCompletionStream(input: { model: "groq/paced-stream", messages: [{ role: USER, content: "tell me a long story please" }] }) { id } }',
+      }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: next')) text += new TextDecoder().decode((await reader.read()).value);
+    const aborted = groq.nextAbort();
+    controller.abort();
+    await aborted;
+    let line: any;
+    for (let i = 0; i < 100 && !line; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      line = gw.logs().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.id === 'left-early-2');
+    }
+    expect(line).toMatchObject({ path: '/graphql', provider: 'groq', model: 'paced-stream', tokensEstimated: true, promptTokens: 7 });
+  });
+
   it('never contains the bearer tokens or the provider key', () => {
     const logs = gw.logs();
     expect(logs).not.toContain(PROVIDER_KEY);
