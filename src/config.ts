@@ -218,7 +218,7 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     problems.push(`REDIS_URL must be a redis:// or rediss:// URL (e.g. redis://redis:6379/0)`);
   }
-  const budget = z.number().int().min(0);
+  const budget = z.number().int().min(0).max(2 ** 31 - 1);
   const overrides = json(
     'RATE_LIMIT_OVERRIDES',
     z.record(z.string().min(1), z.strictObject({ rpm: budget.optional(), tpm: budget.optional() })),
@@ -273,8 +273,8 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     allowedModels: list('ALLOWED_MODELS'),
     disallowedModels: list('DISALLOWED_MODELS'),
     limits: {
-      requestsPerMinute: integer(0, 'RATE_LIMIT_REQUESTS_PER_MINUTE', 0, 1e9),
-      tokensPerMinute: integer(0, 'RATE_LIMIT_TOKENS_PER_MINUTE', 0, 1e12),
+      requestsPerMinute: integer(0, 'RATE_LIMIT_REQUESTS_PER_MINUTE', 0, 2 ** 31 - 1),
+      tokensPerMinute: integer(0, 'RATE_LIMIT_TOKENS_PER_MINUTE', 0, 2 ** 31 - 1),
       overrides: new Map(Object.entries(overrides ?? {})),
       subjectClaim: enumerated('azp', 'RATE_LIMIT_SUBJECT_CLAIM', ['azp', 'sub'] as const),
       redisUrl,

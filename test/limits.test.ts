@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startOidcIssuer, type OidcIssuer } from './fakes/oidc-issuer.js';
 import { postJson, readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { RateLimitDocument } from './generated/graphql.js';
 import { gql } from './helpers/graphql.js';
 import { startRedis, type RedisServer } from './helpers/redis.js';
 
@@ -137,6 +138,19 @@ describe('two replicas sharing one Redis', () => {
     expect(refused.json.error).toMatch(/100 tokens per minute/);
   });
 
+  it('answers Query.rateLimit with the shared budgets, spending nothing', async () => {
+    const token = await tokenFor('peek-client');
+    const headers = { authorization: `Bearer ${token}` };
+    await chat(a, token);
+    await chat(b, token);
+    for (const gw of [a, b, a]) {
+      const res = await gql(gw.url, RateLimitDocument, {}, headers);
+      expect(res.data?.rateLimit).toEqual({ subject: 'peek-client', requests: { limit: 5, remaining: 3, resetSeconds: expect.any(Number) }, tokens: null });
+    }
+    const tokenBudget = await gql(b.url, RateLimitDocument, {}, { authorization: `Bearer ${await tokenFor('token-client')}` });
+    expect(tokenBudget.data?.rateLimit.tokens).toMatchObject({ limit: 100, remaining: 0 }); // spent in the test above
+  });
+
   it('counts the budget in Redis, where every replica sees it', async () => {
     const token = await tokenFor('visible-client');
     await chat(a, token);
@@ -223,6 +237,8 @@ describe('when Redis is unreachable', () => {
     for (let i = 0; i < 3; i++) expect((await chatBounded(open, token)).status).toBe(200); // over the budget of 2: not enforced
     const refused = await chatBounded(closed, token);
     expect(refused).toEqual({ status: 503, json: { error: 'Rate limit store is unavailable; retry shortly' } });
+    const peek = await gql(open.url, RateLimitDocument, {}, { authorization: `Bearer ${token}` });
+    expect(peek.errors?.[0]).toMatchObject({ message: 'Rate limit store is unavailable; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } });
     const metrics = await (await fetch(`${open.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_rate_limit_store_errors_total\{outcome="allowed"\} 3/);
     expect(open.logs()).toContain('rate limit store failed');

@@ -142,6 +142,21 @@ export class RateLimits {
     }
   }
 
+  /** Where `subject` stands, without counting anything. Throws 503 when the store cannot say. */
+  async peek(subject: string): Promise<BudgetState> {
+    const state: BudgetState = {};
+    if (!this.enabled) return state;
+    const { rpm, tpm } = this.budgetOf(subject);
+    try {
+      if (rpm > 0) state.requests = windowOf(rpm, await this.requests.get(subject));
+      if (tpm > 0) state.tokens = windowOf(tpm, await this.tokens.get(subject));
+    } catch (error) {
+      this.warnStore(error);
+      throw new ServiceUnavailableError('Rate limit store is unavailable; retry shortly');
+    }
+    return state;
+  }
+
   /**
    * Charges tokens a provider reported (or the gateway estimated) to `subject`; resolves to the token
    * budget after the charge. Never rejects; undefined when nothing is charged.

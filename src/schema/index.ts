@@ -4,6 +4,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './models.js';
 import './identity.js';
+import './limits.js';
 import './chat-input.js';
 import './chat.js';
 import './chat-stream.js';
