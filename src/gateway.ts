@@ -53,6 +53,37 @@ export interface CallRecord {
   budget?: BudgetState;
 }
 
+/** Time a request's calls spent waiting on providers, ms. */
+export function upstreamMsOf(calls: readonly CallRecord[]): number {
+  let ms = 0;
+  for (const call of calls) ms += call.upstreamMs;
+  return ms;
+}
+
+/** What a request's (or WebSocket operation's) chat calls add to its log line: provider, model, tokens, time upstream. */
+export function callLogFields(calls: readonly CallRecord[]): Record<string, unknown> {
+  const last = calls[calls.length - 1];
+  if (!last) return {};
+  let prompt = 0;
+  let completion = 0;
+  for (const call of calls) {
+    prompt += call.promptTokens ?? 0;
+    completion += call.completionTokens ?? 0;
+  }
+  const fields: Record<string, unknown> = {
+    provider: last.provider,
+    model: last.model,
+    promptTokens: prompt,
+    completionTokens: completion,
+    upstreamMs: Math.round(upstreamMsOf(calls) * 10) / 10,
+  };
+  if (last.alias) Object.assign(fields, { alias: last.alias, attempts: last.attempts });
+  if (last.tokensEstimated) fields.tokensEstimated = true;
+  if (last.error) fields.error = last.error;
+  if (calls.length > 1) fields.calls = calls.length;
+  return fields;
+}
+
 /** When a stream's call began, when its provider accepted it, and the upstream time spent until then. */
 interface StreamTiming {
   readonly started: number;

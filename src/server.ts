@@ -10,7 +10,7 @@ import type { Identity } from './auth/identity.js';
 import { TokenVerifier } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
-import { Gateway, type CallRecord } from './gateway.js';
+import { callLogFields, Gateway, upstreamMsOf, type CallRecord } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
 import { toGraphQLError } from './graphql/errors.js';
 import { tryFastPath } from './graphql/fast-path.js';
@@ -72,9 +72,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const ms = performance.now() - started;
       const route = routeOf(path);
       metrics.httpRequest(req.method ?? 'GET', route, res.statusCode, ms / 1000);
-      let upstreamMs = 0;
-      for (const call of calls) upstreamMs += call.upstreamMs;
-      if (calls.length > 0) metrics.gatewayOverhead(route === '/graphql' ? 'graphql' : 'rest', (ms - upstreamMs) / 1000);
+      if (calls.length > 0) metrics.gatewayOverhead(route === '/graphql' ? 'graphql' : 'rest', (ms - upstreamMsOf(calls)) / 1000);
       if (!logRequests) return;
       // One line per request; the query string stays out (it may carry what a client should not have sent).
       const line: Record<string, unknown> = {
@@ -86,7 +84,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         subject: identity?.subject,
         client: identity?.clientId,
       };
-      if (calls.length > 0) Object.assign(line, describeCalls(calls, upstreamMs));
+      if (calls.length > 0) Object.assign(line, callLogFields(calls));
       logger.info(line, 'request');
     };
     res.once('close', settle);
@@ -235,29 +233,6 @@ function routeOf(path: string): string {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/** What the request's chat calls add to its log line: provider, model, tokens, time upstream. */
-function describeCalls(calls: CallRecord[], upstreamMs: number): Record<string, unknown> {
-  const last = calls[calls.length - 1]!;
-  let prompt = 0;
-  let completion = 0;
-  for (const call of calls) {
-    prompt += call.promptTokens ?? 0;
-    completion += call.completionTokens ?? 0;
-  }
-  const fields: Record<string, unknown> = {
-    provider: last.provider,
-    model: last.model,
-    promptTokens: prompt,
-    completionTokens: completion,
-    upstreamMs: round(upstreamMs),
-  };
-  if (last.alias) Object.assign(fields, { alias: last.alias, attempts: last.attempts });
-  if (last.tokensEstimated) fields.tokensEstimated = true;
-  if (last.error) fields.error = last.error;
-  if (calls.length > 1) fields.calls = calls.length;
-  return fields;
-}
 
 async function sendMetrics(res: ServerResponse, metrics: Gateway['metrics']): Promise<void> {
   const { contentType, body } = await metrics.render();

@@ -265,3 +265,30 @@ describe('when Redis is unreachable', () => {
   });
 });
 
+
+describe('configuration', () => {
+  it('names every bad limits variable at start-up', async () => {
+    const { ConfigError, loadConfig } = await import('../src/config.js');
+    let error: InstanceType<typeof ConfigError> | undefined;
+    try {
+      loadConfig({
+        REDIS_URL: 'http://redis:6379',
+        RATE_LIMIT_REQUESTS_PER_MINUTE: '-1',
+        RATE_LIMIT_FAILURE_MODE: 'sometimes',
+        RATE_LIMIT_SUBJECT_CLAIM: 'email',
+        RATE_LIMIT_OVERRIDES: '{"bot":{"rpm":"ten"}}',
+        REDIS_TIMEOUT: 'soon',
+      });
+    } catch (e) {
+      error = e as InstanceType<typeof ConfigError>;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = error!.problems.join('\n');
+    expect(problems).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(problems).toContain('RATE_LIMIT_REQUESTS_PER_MINUTE="-1" must be an integer between 0 and');
+    expect(problems).toContain('RATE_LIMIT_FAILURE_MODE="sometimes" must be one of open, closed');
+    expect(problems).toContain('RATE_LIMIT_SUBJECT_CLAIM="email" must be one of azp, sub');
+    expect(problems).toMatch(/RATE_LIMIT_OVERRIDES at "bot"\."rpm": .*expected e\.g\./);
+    expect(problems).toContain('REDIS_TIMEOUT="soon" is not a duration');
+  });
+});

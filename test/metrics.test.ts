@@ -2,7 +2,7 @@
  * /metrics (Prometheus text, OpenTelemetry GenAI names) and the per-request log line, after a known
  * sequence of requests: each value below follows from that sequence and the fake's usage.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChatCompletionDocument, ChatCompletionStreamDocument, type ChatRole } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startOidcIssuer, type OidcIssuer } from './fakes/oidc-issuer.js';
@@ -155,11 +155,7 @@ describe('the request log line', () => {
     const aborted = groq.nextAbort();
     controller.abort();
     await aborted;
-    let line: any;
-    for (let i = 0; i < 100 && !line; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      line = gw.logs().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.id === 'left-early-1');
-    }
+    const line = await logLine('left-early-1');
     expect(line).toMatchObject({ tokensEstimated: true, promptTokens: Math.ceil('tell me a long story please'.length / 4), error: 'CLIENT_CLOSED_REQUEST' });
     const after = value(await scrape(), 'gateway_subject_tokens_total', { subject: 'client-c', gen_ai_request_model: 'paced-stream' });
     expect(after - before).toBeGreaterThanOrEqual(7);
@@ -181,11 +177,7 @@ describe('the request log line', () => {
     const aborted = groq.nextAbort();
     controller.abort();
     await aborted;
-    let line: any;
-    for (let i = 0; i < 100 && !line; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      line = gw.logs().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.id === 'left-early-2');
-    }
+    const line = await logLine('left-early-2');
     expect(line).toMatchObject({ path: '/graphql', provider: 'groq', model: 'paced-stream', tokensEstimated: true, promptTokens: 7 });
   });
 
@@ -211,6 +203,15 @@ describe('METRICS_ENABLED=false', () => {
 });
 
 type Labels = Record<string, string>;
+
+/** The request log line with this id, once it has been written (after the handler has finished). */
+function logLine(id: string): Promise<Record<string, unknown>> {
+  return vi.waitFor(() => {
+    const line = gw.logs().trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.id === id);
+    if (!line) throw new Error(`no log line with id ${id} yet`);
+    return line;
+  });
+}
 
 async function scrape(): Promise<string> {
   return (await fetch(`${gw.url}/metrics`)).text();

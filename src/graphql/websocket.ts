@@ -9,7 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
 import type { Identity } from '../auth/identity.js';
-import type { CallRecord } from '../gateway.js';
+import { callLogFields, type CallRecord } from '../gateway.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { toGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -137,12 +137,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
       subject: state.identity?.subject,
       client: state.identity?.clientId,
     };
-    const call = op.calls[op.calls.length - 1];
-    if (call) {
-      Object.assign(line, { provider: call.provider, model: call.model, promptTokens: call.promptTokens, completionTokens: call.completionTokens });
-      if (call.error) line.error = call.error;
-    }
-    logger.info(line, 'graphql-ws operation');
+    logger.info(Object.assign(line, callLogFields(op.calls)), 'graphql-ws operation');
   }
 
   return {

@@ -204,7 +204,7 @@ export class RateLimits {
     const now = Date.now();
     if (now - this.lastStoreWarning < 10_000) return;
     this.lastStoreWarning = now;
-    const message = error instanceof RateLimiterRes ? 'refused' : ((error as Error)?.message ?? String(error));
+    const message = (error as Error)?.message ?? String(error);
     this.logger.warn({ store: this.store, err: message, failureMode: this.config.failureMode }, 'rate limit store failed');
   }
 }
