@@ -5,6 +5,7 @@ import { resolve } from './vitest.shared.js';
 export default defineConfig({
   resolve,
   test: {
+    globalSetup: ['./test/setup/system-deps-e2e.ts'],
     include: ['test/e2e/**/*.e2e.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 240_000,

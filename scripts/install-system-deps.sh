@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 # Debian packages the tests need that a fresh machine may lack. Idempotent: installs only what is missing.
+#   bash scripts/install-system-deps.sh                 everything (CI, a new developer machine)
+#   bash scripts/install-system-deps.sh redis kustomize only these (what `npm test` needs; its global set-up calls this)
+# Names: chromium, keycloak (java, maven, unzip), redis, kustomize.
 set -euo pipefail
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(chromium keycloak redis kustomize)
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v unzip >/dev/null || missing+=(unzip)
-command -v mvn >/dev/null || missing+=(maven)
-command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-command -v redis-server >/dev/null || missing+=(redis-server)
+for want in "${wanted[@]}"; do
+  case "$want" in
+    chromium) command -v chromium >/dev/null || missing+=(chromium) ;;
+    keycloak)
+      command -v unzip >/dev/null || missing+=(unzip)
+      command -v mvn >/dev/null || missing+=(maven)
+      command -v java >/dev/null || missing+=(openjdk-17-jre-headless) ;;
+    redis) command -v redis-server >/dev/null || missing+=(redis-server) ;;
+    kustomize) ;;
+    *) echo "install-system-deps: unknown name '$want' (chromium, keycloak, redis, kustomize)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then SUDO="sudo"; else
+      echo "missing Debian packages: ${missing[*]}; installing them needs root or password-less sudo:" >&2
+      echo "  sudo apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "installing Debian packages: ${missing[*]} (apt-get; once per machine)"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # kustomize renders k8s/ for the manifest tests. kubectl bundles it; Debian's own kubernetes-client is
 # too old, so without kubectl build kustomize from the Go module proxy.
-if ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null; then
-  echo "installing kustomize"
+if [[ " ${wanted[*]} " == *" kustomize "* ]] && ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null; then
+  command -v go >/dev/null || { echo "kustomize is missing and Go is not installed to build it: install kubectl or kustomize" >&2; exit 1; }
+  echo "installing kustomize (go install, once per machine)"
   GOBIN=/usr/local/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 fi
-echo "system dependencies ready"
-
