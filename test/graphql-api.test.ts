@@ -1,3 +1,4 @@
+import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatCompletionDocument, MeDocument, ModelsDocument, ProvidersDocument } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
@@ -156,6 +157,59 @@ describe('errors carry extensions.code', () => {
     const res = await gql(gw.url, ChatCompletionDocument, { input: { model: 'groq/x', messages: [{ role: 'KING', content: 'x' }] } } as any);
     expect(res.status).toBe(400);
     expect(res.errors![0]!.message).toMatch(/KING/);
+  });
+});
+
+describe('introspection, as clients send it', () => {
+  const allOptions = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true };
+
+  it.each([
+    ['getIntrospectionQuery()', {}],
+    ['getIntrospectionQuery() with every option', allOptions],
+    ['getIntrospectionQuery() without descriptions', { descriptions: false }],
+  ])('%s passes the document limits and yields the whole schema', async (_name, options) => {
+    const res = await gql<IntrospectionQuery, never>(gw.url, getIntrospectionQuery(options));
+    expect(res.errors).toBeUndefined();
+    const schema = buildClientSchema(res.data!);
+    expect(schema.getQueryType()!.getFields().models).toBeDefined();
+    expect(schema.getMutationType()!.getFields().chatCompletion).toBeDefined();
+    expect(schema.getSubscriptionType()!.getFields().chatCompletionStream).toBeDefined();
+  });
+
+  it('passes over GET too (GraphiQL and codegen may use it)', async () => {
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(getIntrospectionQuery(allOptions))}`, { headers: { accept: 'application/json' } });
+    const body = (await res.json()) as { data?: IntrospectionQuery; errors?: unknown };
+    expect(res.status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.__schema.types.length).toBeGreaterThan(20);
+  });
+
+  it('refuses an ofType chain deeper than any client sends', async () => {
+    const chain = 'ofType { '.repeat(40) + 'name' + ' }'.repeat(40);
+    const res = await gql(gw.url, `{ __schema { types { fields { type { ${chain} } } } } }`);
+    expect(res.status).toBe(400);
+    expect(res.errors![0]!.message).toMatch(/Introspection depth limit of 30 exceeded/);
+    expect(res.data ?? null).toBeNull();
+  });
+
+  it('refuses lists nested in lists, the shape that multiplies the answer', async () => {
+    const res = await gql(gw.url, '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }');
+    expect(res.status).toBe(400);
+    expect(res.errors![0]!.message).toMatch(/Maximum introspection depth exceeded/);
+  });
+
+  it('counts depth hidden in fragments', async () => {
+    const chain = 'ofType { '.repeat(30) + 'name' + ' }'.repeat(30);
+    const res = await gql(gw.url, `{ __schema { types { ...F } } } fragment F on __Type { fields { type { ...G } } } fragment G on __Type { ${chain} }`);
+    expect(res.errors![0]!.message).toMatch(/Introspection depth limit of 30 exceeded, found 34/);
+  });
+
+  it('refuses nested lists hidden in fragments', async () => {
+    const res = await gql(
+      gw.url,
+      '{ __schema { types { ...F } } } fragment F on __Type { fields { type { ...G } } } fragment G on __Type { fields { type { fields { name } } } }',
+    );
+    expect(res.errors![0]!.message).toMatch(/Maximum introspection depth exceeded/);
   });
 });
 

@@ -15,6 +15,7 @@ import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { useCallExtensions } from './call-extensions.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
+import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
 
 export interface ServerContext {
@@ -29,10 +30,12 @@ export interface ServerContext {
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
 
-/** Document limits: generous for real clients, tight enough that no document is expensive to check. */
-// Depth counts introspection too (its types→fields→type cycle is the deep path in this schema);
-// GraphiQL's own introspection query stays well below 15.
-export const DOCUMENT_LIMITS = { depth: 15, aliases: 20, tokens: 2000, batch: 5 } as const;
+/**
+ * Document limits: generous for real clients, tight enough that no document is expensive to check.
+ * Introspection is measured apart (introspection-limits.ts): the query every client sends is 21
+ * levels deep; graphql-js's own rule refuses the nested lists that make introspection costly.
+ */
+export const DOCUMENT_LIMITS = { depth: 15, introspectionDepth: 30, aliases: 20, tokens: 2000, batch: 5 } as const;
 
 export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLServer {
   return createYoga<ServerContext, GraphQLContext>({
@@ -79,7 +82,8 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
     plugins: [
       useMediaTypeErrors(),
       useCallExtensions(),
-      maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: false }),
+      maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: true }),
+      useIntrospectionDepthLimit(DOCUMENT_LIMITS.introspectionDepth),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),
       maxTokensPlugin({ n: DOCUMENT_LIMITS.tokens, exposeLimits: true }),
       // Compiled execution, cached per document: the interpreter's per-field and per-variable work
