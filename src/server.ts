@@ -1,6 +1,7 @@
 /**
- * The server: one `node:http` listener, one port. The pipeline, in order: health (always open),
- * authentication, then `/graphql` to Yoga and everything else to the REST shim.
+ * The server: one `node:http` listener, one port. The pipeline, in order: health and metrics (always
+ * open), then `/graphql` (authenticated inside Yoga's pipeline by @graphql-yoga/plugin-jwt, on every
+ * transport) and everything else to the REST shim (authenticated here by the same verifier).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,8 +13,9 @@ import type { Config } from './config.js';
 import { GatewayError, toGatewayError } from './errors.js';
 import { callLogFields, Gateway, upstreamMsOf, type CallRecord } from './gateway.js';
 import { attachGraphQLWebSocket } from './graphql/websocket.js';
+import type { RequestAuth } from './graphql/auth.js';
 import { toGraphQLError } from './graphql/errors.js';
-import { tryFastPath } from './graphql/fast-path.js';
+import { publicError, tryFastPath } from './graphql/fast-path.js';
 import { trySseSubscription } from './graphql/sse-subscriptions.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { Lifecycle } from './lifecycle.js';
@@ -44,9 +46,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const gateway = new Gateway(config, logger);
   const lifecycle = new Lifecycle();
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
-  const yoga = createGraphQLServer(gateway, logger);
   const verifier = config.auth.enabled ? new TokenVerifier(config.auth, logger) : undefined;
   verifier?.warmUp();
+  const yoga = createGraphQLServer(gateway, logger, verifier);
   const authenticate = verifier
     ? (authorization: string | undefined) => verifier.authenticate(authorization)
     : async () => null;
@@ -92,19 +94,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       if (path === '/metrics' && config.metricsEnabled) return await sendMetrics(res, metrics);
       if (path === '/graphql') {
+        // The JWT plugin verifies the token inside Yoga's pipeline (the GraphiQL page itself loads
+        // without one) and records the caller here, for the log line.
+        const auth: RequestAuth = { authorization: req.headers.authorization, identity: null };
         try {
-          // The GraphiQL page itself loads without a token; every operation needs one.
-          if (!isGraphiQLPage(req)) identity = await authenticate(req.headers.authorization);
           if (req.method === 'POST') {
             const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
-            const direct = { yoga, body, accept: req.headers.accept, res, identity, signal, calls };
+            const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls };
             if (await tryFastPath(direct)) return;
             if (await trySseSubscription(direct, logger)) return;
           }
+          return void (await yoga(req, res, { auth, signal, calls }));
         } catch (error) {
           return sendGraphQLError(res, error);
+        } finally {
+          identity = auth.identity;
         }
-        return void (await yoga(req, res, { identity, signal, calls }));
       }
       identity = await authenticate(req.headers.authorization);
       await rest(req, res, path, query, { identity, signal, calls });
@@ -132,7 +137,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       resolve();
     });
   });
-  const websocket = attachGraphQLWebSocket(server, yoga, authenticate, lifecycle, logger);
+  const websocket = attachGraphQLWebSocket(server, yoga, lifecycle, logger);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -192,14 +197,17 @@ async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<unk
   return body;
 }
 
-function isGraphiQLPage(req: IncomingMessage): boolean {
-  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
-}
-
-/** Errors raised before Yoga runs (authentication) still answer in GraphQL's shape. */
+/**
+ * Errors raised on the direct paths outside execution (body too large, the JWT plugin's refusal)
+ * answer in GraphQL's shape, with the status and headers the error carries (as Yoga does).
+ */
 function sendGraphQLError(res: ServerResponse, error: unknown): void {
-  const e = toGatewayError(error);
-  sendJson(res, e.status, { errors: [toGraphQLError(e).toJSON()] }, { ...e.headers });
+  if (res.headersSent) return void res.destroy();
+  const graphQLError = toGraphQLError(error);
+  const http = graphQLError.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
+  const gatewayError = toGatewayError(error);
+  const status = http?.status ?? gatewayError.status;
+  sendJson(res, status, { errors: [publicError(graphQLError)] }, { ...gatewayError.headers, ...http?.headers });
 }
 
 /** Requests Node's HTTP parser refuses still get the contract's `{"error": …}` answer. */

@@ -35,6 +35,7 @@ afterAll(async () => {
   await idp.close();
 });
 
+const query0 = '{ me { subject } }';
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 const models = (headers: Record<string, string> = {}) => fetch(`${gw.url}/v1/models`, { headers });
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -205,7 +206,55 @@ describe('GraphQL', () => {
       clientId: 'inference-gateway-client',
       roles: ['llm-user', 'inference-gateway-client:admin'],
       expiresAt: expect.any(Number),
+      claims: expect.objectContaining({ sub: 'svc-42', iss: idp.issuer }),
     });
+  });
+
+  describe("resolvers read the JWT plugin's context.jwt on every transport", () => {
+    const query = '{ me { subject claims } }';
+    const check = (data: any, sub: string) => {
+      expect(data.me.subject).toBe(sub);
+      expect(data.me.claims).toMatchObject({ sub, iss: idp.issuer, aud: expect.arrayContaining(['inference-gateway-client']) });
+    };
+
+    it('POST (the fast path) and a batch (Yoga)', async () => {
+      const t = await idp.token({ sub: 'jwt-post' });
+      check((await gql(gw.url, query, {}, bearer(t))).data, 'jwt-post');
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(t) }, body: JSON.stringify([{ query }, { query }]) });
+      const batch = (await res.json()) as any[];
+      for (const one of batch) check(one.data, 'jwt-post');
+    });
+
+    it('GET', async () => {
+      const t = await idp.token({ sub: 'jwt-get' });
+      const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { accept: 'application/json', ...bearer(t) } });
+      check(((await res.json()) as any).data, 'jwt-get');
+    });
+
+    it('SSE', async () => {
+      const t = await idp.token({ sub: 'jwt-sse' });
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer(t) }, body: JSON.stringify({ query }) });
+      const text = await res.text();
+      const data = text.split('\n').find((line) => line.startsWith('data: {'))!;
+      check(JSON.parse(data.slice(6)).data, 'jwt-sse');
+    });
+
+    it('WebSocket (token in connectionParams)', async () => {
+      const t = await idp.token({ sub: 'jwt-ws' });
+      const client = wsClient(gw.url, { Authorization: `Bearer ${t}` });
+      const data = await new Promise((resolve, reject) => {
+        client.subscribe({ query }, { next: (r) => resolve(r.data), error: reject, complete: () => {} });
+      });
+      check(data, 'jwt-ws');
+      await client.dispose();
+    });
+  });
+
+  it('logs the subject of a GraphQL request, which the JWT plugin found', async () => {
+    const t = await idp.token({ sub: 'svc-graphql-logged' });
+    await gql(gw.url, query0, {}, bearer(t));
+    await expect.poll(() => gw.logs()).toMatch(/"path":"\/graphql","status":200,"ms":[\d.]+,"subject":"svc-graphql-logged"/);
+    expect(gw.logs()).not.toContain(t);
   });
 
   it('logs the caller subject with each request, never the token', async () => {

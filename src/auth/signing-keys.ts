@@ -3,7 +3,7 @@
  * stale, refetched at once (rate-limited) when a token names a key we do not know. Once we have keys
  * we keep them: an identity provider that is down must not lock out tokens it signed earlier.
  */
-import { createLocalJWKSet, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Logger } from '../logger.js';
 
 export interface SigningKeysOptions {
@@ -16,6 +16,8 @@ export interface SigningKeysOptions {
 }
 
 export class SigningKeysUnavailableError extends Error {}
+/** The token names a key the issuer does not publish (even after a refetch, or within its cooldown). */
+export class UnknownSigningKeyError extends Error {}
 
 const COLD_RETRY_MS = 2_000;
 
@@ -23,11 +25,9 @@ function unavailable(error: unknown): SigningKeysUnavailableError {
   return new SigningKeysUnavailableError(`identity provider's signing keys are unavailable (${(error as Error).message})`);
 }
 
-type KeyResolver = ReturnType<typeof createLocalJWKSet>;
-
 export class SigningKeys {
-  private resolver: KeyResolver | undefined;
-  private kids = new Set<string | undefined>();
+  /** By key id; undefined until the first successful fetch. */
+  private keys: Map<string | undefined, KeyObject> | undefined;
   private fetchedAt = 0;
   private lastAttempt = Number.NEGATIVE_INFINITY;
   /** Refetches for unknown key ids are rate-limited on their own clock, apart from scheduled ones. */
@@ -45,22 +45,27 @@ export class SigningKeys {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
-  /** The key resolver jose calls with each token's protected header. */
-  readonly getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
-    if (!this.resolver) {
+  /**
+   * The public key a token's `kid` names, for REST's verifier and the GraphQL JWT plugin alike.
+   * Throws SigningKeysUnavailableError (nothing fetched yet and the IdP does not answer) or
+   * UnknownSigningKeyError.
+   */
+  async keyFor(kid: string | undefined): Promise<KeyObject> {
+    if (!this.keys) {
       // Nothing cached and the last try just failed: answer at once instead of hammering a down IdP.
       if (!this.inflight && this.lastError && Date.now() - this.lastAttempt < COLD_RETRY_MS) throw unavailable(this.lastError);
       await this.refresh(true);
-    }
-    else if (!this.kids.has(header.kid) && Date.now() - this.lastUnknownKidFetch >= this.cooldownMs) {
+    } else if (!this.keys.has(kid) && Date.now() - this.lastUnknownKidFetch >= this.cooldownMs) {
       // A key we have not seen: the issuer may have rotated. Rate-limited, so junk kids cannot hammer it.
       this.lastUnknownKidFetch = Date.now();
       await this.refresh(false).catch(() => {});
     } else if (Date.now() - this.fetchedAt > this.maxAgeMs) {
       void this.refresh(false).catch(() => {});
     }
-    return this.resolver!(header, token);
-  };
+    const key = this.keys!.get(kid) ?? (kid === undefined && this.keys!.size === 1 ? [...this.keys!.values()][0] : undefined);
+    if (!key) throw new UnknownSigningKeyError(kid === undefined ? 'token names no key and the issuer has several' : 'token is signed with an unknown key');
+    return key;
+  }
 
   /** Fetches the key set; `required` means there is nothing cached to fall back on. */
   refresh(required: boolean): Promise<void> {
@@ -74,15 +79,22 @@ export class SigningKeys {
     this.lastAttempt = Date.now();
     try {
       this.jwksUri ??= await this.discover();
-      const jwks = await getJson<JSONWebKeySet>(this.jwksUri, this.timeoutMs);
+      const jwks = await getJson<{ keys?: unknown }>(this.jwksUri, this.timeoutMs);
       if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
-      // Keycloak also publishes an encryption key (use: enc); only signing keys verify tokens.
-      const keys = jwks.keys.filter((k) => k.use === undefined || k.use === 'sig');
-      this.resolver = createLocalJWKSet({ keys });
-      this.kids = new Set(keys.map((k) => k.kid));
+      const keys = new Map<string | undefined, KeyObject>();
+      for (const jwk of jwks.keys as (JsonWebKey & { kid?: string; use?: string })[]) {
+        // Keycloak also publishes an encryption key (use: enc); only signing keys verify tokens.
+        if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+        try {
+          keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
+        } catch (error) {
+          this.logger.warn({ kid: jwk.kid, kty: jwk.kty, err: (error as Error).message }, 'JWKS key skipped: not a public key this gateway can use');
+        }
+      }
+      this.keys = keys;
       this.fetchedAt = Date.now();
       this.lastError = undefined;
-      this.logger.debug({ jwksUri: this.jwksUri, keys: keys.length }, 'signing keys refreshed');
+      this.logger.debug({ jwksUri: this.jwksUri, keys: keys.size }, 'signing keys refreshed');
     } catch (error) {
       this.lastError = error as Error;
       this.logger.warn({ issuer: this.options.issuerUrl, err: (error as Error).message }, 'fetching signing keys failed');

@@ -1,8 +1,10 @@
 /** The GraphQL edge's one error mapper: gateway errors become GraphQL errors with `extensions.code`. */
 import { GraphQLError } from 'graphql';
 import { GatewayError } from '../errors.js';
+import { authError, isJwtPluginRefusal } from './auth.js';
 
 export function toGraphQLError(error: unknown): GraphQLError {
+  if (isJwtPluginRefusal(error)) return authError(error);
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (original instanceof GatewayError) {
     return new GraphQLError(original.message, {
@@ -33,6 +35,7 @@ function originalOf(error: unknown): unknown {
 
 /** Whether an error Yoga reports is the client's doing (a GatewayError below 500, or bad JSON). */
 export function isClientError(error: unknown): boolean {
+  if (isJwtPluginRefusal(error)) return true;
   const original = originalOf(error);
   if (original instanceof GatewayError) return original.status < 500;
   return original instanceof SyntaxError;

@@ -7,9 +7,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
-import type { Identity } from '../auth/identity.js';
 import type { CallRecord } from '../gateway.js';
 import type { GraphQLContext } from '../schema/builder.js';
+import type { RequestAuth } from './auth.js';
 import { withCalls } from './call-extensions.js';
 import type { GraphQLServer } from './yoga.js';
 
@@ -29,14 +29,14 @@ export interface DirectRequest {
   readonly body: unknown;
   readonly accept: string | undefined;
   readonly res: ServerResponse;
-  readonly identity: Identity | null;
+  readonly auth: RequestAuth;
   readonly signal: AbortSignal;
   readonly calls: CallRecord[];
 }
 
 /** Yoga's envelop pipeline for one direct request, with the context it builds from it. */
-export function envelopedFor({ yoga, identity, signal, calls }: DirectRequest, params: Params) {
-  return yoga.getEnveloped({ identity, signal, calls, params, fastPath: true });
+export function envelopedFor({ yoga, auth, signal, calls }: DirectRequest, params: Params) {
+  return yoga.getEnveloped({ auth, signal, calls, params, fastPath: true });
 }
 
 /** Returns false, having written nothing, when the request is not one the fast path takes. */
@@ -45,6 +45,10 @@ export async function tryFastPath(request: DirectRequest): Promise<boolean> {
   const contentType = responseType(accept);
   if (!contentType || !isPlainParams(body)) return false;
   const { parse, validate, contextFactory, execute, schema } = envelopedFor(request, body);
+  // The context first: building it runs the JWT plugin, so a caller without a valid token learns
+  // nothing about the schema from parse and validation errors (Yoga's own path authenticates in
+  // onRequestParse, before parsing, too). A refusal propagates to the edge, which answers 401.
+  const contextValue = (await contextFactory()) as GraphQLContext;
   // As Yoga: documents it cannot run are request errors — 400 under the GraphQL-over-HTTP media
   // type, 200 with plain JSON. The limit plugins throw rather than report, hence the try.
   const requestError = (error: unknown, code: string) => {
@@ -71,7 +75,6 @@ export async function tryFastPath(request: DirectRequest): Promise<boolean> {
     return requestError(error, 'GRAPHQL_VALIDATION_FAILED');
   }
   const variableValues = body.variables ?? undefined;
-  const contextValue = (await contextFactory()) as GraphQLContext;
   let result: ExecutionResult | undefined;
   let thrown: unknown;
   try {

@@ -22,6 +22,8 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
   const { body, accept, res, signal } = request;
   if (!accept?.includes('text/event-stream') || accept.includes('multipart') || !isPlainParams(body)) return false;
   const { parse, validate, contextFactory, subscribe, schema } = envelopedFor(request, body);
+  // The context first: it runs the JWT plugin (see fast-path.ts); a refusal reaches the edge as a 401.
+  const contextValue = await contextFactory();
   let document: DocumentNode;
   try {
     document = parse(body.query);
@@ -37,7 +39,7 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
   const result = (await subscribe({
     schema,
     document,
-    contextValue: await contextFactory(),
+    contextValue,
     variableValues: body.variables ?? undefined,
     operationName: body.operationName ?? undefined,
   })) as ExecutionResult | AsyncIterable<ExecutionResult>;

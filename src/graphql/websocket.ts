@@ -1,6 +1,9 @@
 /**
  * GraphQL over WebSocket (`graphql-transport-ws`) on `/graphql`, executed by the same Yoga instance
- * (same schema, limits and error masking). The token travels in `connectionParams.Authorization`.
+ * (same schema, limits, error masking and JWT plugin). The token travels in
+ * `connectionParams.Authorization` (or the upgrade request's header): the JWT plugin checks it when
+ * the connection opens (a refusal closes it with 4401) and again for every operation, so a token
+ * that expires while the socket is open stops being accepted.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -9,16 +12,20 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Context } from 'graphql-ws';
 import type { Identity } from '../auth/identity.js';
+import type { RequestAuth } from './auth.js';
+import { toGraphQLError } from './errors.js';
 import { callLogFields, type CallRecord } from '../gateway.js';
 import type { Lifecycle } from '../lifecycle.js';
-import { toGatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLServer } from './yoga.js';
 
-export type Authenticate = (authorization: string | undefined) => Promise<Identity | null>;
+/** The context built at connect time runs no operation; nothing needs to abort it. */
+const CONNECT_SIGNAL = new AbortController().signal;
 
 /** What a connection carries from `onConnect` to its operations. */
 type ConnectionState = {
+  /** The `Authorization` value the connection presented. */
+  authorization: string | undefined;
   identity: Identity | null;
   /** Operations in flight by id, for their log line. */
   operations?: Map<string, Operation>;
@@ -39,7 +46,7 @@ interface RootValue {
   subscribe: Enveloped['subscribe'];
 }
 
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, authenticate: Authenticate, lifecycle: Lifecycle, logger: Logger) {
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const connections = new Set<Context<Record<string, unknown> | undefined, unknown>>();
   let accepting = true;
@@ -64,13 +71,16 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const header = params.Authorization ?? params.authorization ?? ctx.extra.request.headers.authorization;
+        const auth: RequestAuth = { authorization: typeof header === 'string' ? header : undefined, identity: null };
         try {
-          ctx.extra.identity = await authenticate(typeof header === 'string' ? header : undefined);
+          // Building a context runs the JWT plugin: the connection is refused before any operation.
+          await yoga.getEnveloped({ auth, connectionParams: params, signal: CONNECT_SIGNAL }).contextFactory();
         } catch (error) {
           // 4401 tells graphql-ws clients this is an auth failure, not a protocol error.
-          ctx.extra.socket.close(4401, toGatewayError(error).message.slice(0, 120));
+          ctx.extra.socket.close(4401, toGraphQLError(error).message.slice(0, 120));
           return false;
         }
+        Object.assign(ctx.extra, { authorization: auth.authorization, identity: auth.identity });
         const { signal, release } = lifecycle.connectionSignal();
         Object.assign(ctx.extra, { signal, release });
         connections.add(ctx);
@@ -91,16 +101,20 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
         const calls: CallRecord[] = [];
         (ctx.extra.operations ??= new Map()).set(id, { started: performance.now(), name: payload.operationName ?? undefined, calls });
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          identity: ctx.extra.identity ?? null,
+          auth: { authorization: ctx.extra.authorization, identity: null },
+          connectionParams: ctx.connectionParams ?? {},
           signal: ctx.extra.signal!,
           params: payload,
           calls,
         });
         let document;
+        let contextValue;
         try {
+          // The context first: the JWT plugin checks the token again (it may have expired since).
+          contextValue = await contextFactory();
           document = parse(payload.query);
         } catch (error) {
-          return [error as never];
+          return [toGraphQLError(error)];
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
@@ -109,7 +123,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, auth
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
+          contextValue,
           rootValue: { execute, subscribe } satisfies RootValue,
         };
         return args;

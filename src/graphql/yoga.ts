@@ -1,6 +1,7 @@
 /**
  * GraphQL over HTTP and SSE with Yoga, mounted at `/graphql` on the gateway's own server. Yoga only
- * ever sees `/graphql` requests; authentication happened before, and arrives as `identity`.
+ * ever sees `/graphql` requests. With auth on, @graphql-yoga/plugin-jwt guards every operation on
+ * every transport (auth.ts); the edge hands over only the `Authorization` value, as `auth`.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -8,18 +9,23 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { getOperationAST, getVariableValues, type ExecutionArgs } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import type { Identity } from '../auth/identity.js';
+import { useJWT } from '@graphql-yoga/plugin-jwt';
+import type { TokenVerifier } from '../auth/verifier.js';
 import type { CallRecord, Gateway } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
+import { jwtOptions, useCaller, useRememberedTokens, type RequestAuth } from './auth.js';
 import { useCallExtensions } from './call-extensions.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
 
 export interface ServerContext {
-  identity: Identity | null;
+  /** The caller's `Authorization` value; the JWT plugin verifies it and records who it was. */
+  auth?: RequestAuth;
+  /** graphql-ws's connection parameters, for WebSocket operations. */
+  connectionParams?: Readonly<Record<string, unknown>>;
   /** Set by transports without a Request (WebSocket); HTTP uses the request's own signal. */
   signal?: AbortSignal;
   /** The HTTP request's record of chat calls, for its log line. */
@@ -37,7 +43,8 @@ export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
  */
 export const DOCUMENT_LIMITS = { depth: 15, introspectionDepth: 30, aliases: 20, tokens: 2000, batch: 5 } as const;
 
-export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLServer {
+/** `verifier` is undefined when authentication is off. */
+export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?: TokenVerifier): GraphQLServer {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -63,9 +70,10 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
         return masked;
       },
     },
-    context: ({ request, identity, signal, calls, fastPath }) => ({
+    // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
+    context: ({ request, signal, calls, fastPath }) => ({
       gateway,
-      identity: identity ?? null,
+      identity: null,
       signal: signal ?? request.signal,
       calls: [],
       requestCalls: calls,
@@ -80,6 +88,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger): GraphQLSe
     // 9 MB bundle would otherwise cost every replica ~47 MB of memory that only browsers use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
+      ...(verifier ? [useRememberedTokens(verifier), useJWT(jwtOptions(verifier)), useCaller(verifier)] : []),
       useMediaTypeErrors(),
       useCallExtensions(),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: true }),

@@ -5,8 +5,10 @@ import type { Identity } from '../auth/identity.js';
 
 export interface GraphQLContext {
   readonly gateway: Gateway;
-  /** The verified caller, or null when auth is off. */
+  /** The verified caller (built from `jwt.payload`), or null when auth is off. */
   readonly identity: Identity | null;
+  /** Set by @graphql-yoga/plugin-jwt when auth is on: the verified token's payload (and the token). */
+  readonly jwt?: { readonly payload: Readonly<Record<string, unknown>>; readonly token: { readonly value: string; readonly prefix?: string } };
   /** Fires when the client goes away (HTTP request aborted, WebSocket closed). */
   readonly signal: AbortSignal;
   /** This operation's chat calls, reported in `extensions.gateway`. */

@@ -10,6 +10,12 @@ const IdentityRef = builder.objectRef<Identity>('Identity').implement({
     roles: t.stringList({ description: 'Realm roles, and client roles as `client:role`.', resolve: (i) => [...i.roles] }),
     // Float: RFC 7519 allows fractional times, and 2038 does not fit a GraphQL Int.
     expiresAt: t.float({ nullable: true, description: 'Unix seconds.', resolve: (i) => i.expiresAt ?? null }),
+    claims: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "The verified token's payload, as @graphql-yoga/plugin-jwt put it in the context (`context.jwt.payload`).",
+      resolve: (_i, _args, ctx) => ctx.jwt?.payload ?? null,
+    }),
   }),
 });
 
