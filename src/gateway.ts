@@ -12,7 +12,8 @@ import type { Logger } from './logger.js';
 import { ModelAccess } from './policy/access.js';
 import { RateLimits, type BudgetState } from './policy/limits.js';
 import { Provider } from './providers/provider.js';
-import type { ChatCompletionChunk, ChatRequest, Model, StreamChunk, Usage } from './providers/types.js';
+import { PROVIDERS } from './providers/catalog.js';
+import type { ChatCompletionChunk, ChatRequest, EmbeddingsRequest, Model, StreamChunk, Usage } from './providers/types.js';
 import { failedBeforeResponse } from './providers/upstream.js';
 import { Metrics } from './telemetry/metrics.js';
 
@@ -31,8 +32,12 @@ export interface CallContext {
   readonly calls?: CallRecord[];
 }
 
-/** One served (or failed) chat call, as reported to the caller and the logs. */
+/** What a call asks of a provider (OpenTelemetry's gen_ai.operation.name). */
+export type Operation = 'chat' | 'embeddings';
+
+/** One served (or failed) provider call, as reported to the caller and the logs. */
 export interface CallRecord {
+  operation: Operation;
   /** The provider and model that served it (after any fallback). */
   provider: string;
   model: string;
@@ -71,6 +76,7 @@ export function callLogFields(calls: readonly CallRecord[]): Record<string, unkn
     completion += call.completionTokens ?? 0;
   }
   const fields: Record<string, unknown> = {
+    ...(last.operation !== 'chat' && { operation: last.operation }),
     provider: last.provider,
     model: last.model,
     promptTokens: prompt,
@@ -224,16 +230,47 @@ export class Gateway {
 
   async chat(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
+    const { route, result, record } = await this.call('chat', routes, alias, ctx, (r) => r.provider.chat(request, r.model, ctx.signal), (r) => r.completion.usage);
+    return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
+  }
+
+  /** Embeddings, from the provider the model names (or the first target of an alias that serves them). */
+  async embeddings(request: EmbeddingsRequest, providerId: string | null | undefined, ctx: CallContext) {
+    const { alias, routes } = this.embeddingsTargets(request.model, providerId, ctx.identity);
+    const { route, result, record } = await this.call('embeddings', routes, alias, ctx, (r) => r.provider.embeddings(request, r.model, ctx.signal), (r) => r.response.usage);
+    return { provider: route.provider, model: route.model, response: result.response, raw: result.raw, record };
+  }
+
+  /** The targets of `model` whose provider serves embeddings; a 400 naming those that do when none does. */
+  private embeddingsTargets(model: unknown, providerId: string | null | undefined, identity: Identity | null) {
+    const { alias, routes } = this.targets(model, providerId, identity);
+    const serving = routes.filter((r) => r.provider.spec.embeddings);
+    if (serving.length > 0) return { alias, routes: serving };
+    const all = PROVIDERS.filter((p) => p.embeddings).map((p) => p.id);
+    const here = this.configuredProviders().filter((p) => p.spec.embeddings).map((p) => p.id);
+    const which = alias ? `No target of alias '${alias}' serves` : `Provider '${routes[0]!.provider.id}' does not serve`;
+    throw new BadRequestError(`${which} embeddings. Providers that do: ${all.join(', ')} (configured here: ${here.join(', ') || 'none'})`);
+  }
+
+  /** One non-streamed provider call: budget, fallbacks, metrics, tokens charged from the answer's usage. */
+  private async call<T>(
+    operation: Operation,
+    routes: Route[],
+    alias: string | undefined,
+    ctx: CallContext,
+    send: (route: Route) => Promise<T>,
+    usageOf: (result: T) => Partial<Usage> | null | undefined,
+  ) {
     const subject = this.limits.subjectOf(ctx.identity);
-    const record = this.begin(routes[0]!, alias, subject, ctx);
+    const record = this.begin(operation, routes[0]!, alias, subject, ctx);
     try {
       const admitted = this.limits.admit(subject);
       if (admitted) record.budget = await admitted;
-      const { route, result, ms } = await this.firstServing(routes, record, ctx, (r) => r.provider.chat(request, r.model, ctx.signal));
-      const usage = result.completion.usage;
+      const { route, result, ms } = await this.firstServing(routes, record, ctx, send);
+      const usage = usageOf(result);
       const charged = this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
       if (charged) await charged;
-      return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
+      return { route, result, record };
     } catch (error) {
       this.fail(record, error);
       throw error;
@@ -247,7 +284,7 @@ export class Gateway {
   async chatStream(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
     const subject = this.limits.subjectOf(ctx.identity);
-    const record = this.begin(routes[0]!, alias, subject, ctx);
+    const record = this.begin('chat', routes[0]!, alias, subject, ctx);
     const started = performance.now();
     let opened: { route: Route; result: AsyncGenerator<StreamChunk>; ms: number };
     try {
@@ -287,7 +324,7 @@ export class Gateway {
         const seconds = (performance.now() - started) / 1000;
         record.upstreamMs += seconds * 1000;
         const code = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
-        this.metrics.operation(route.provider.id, route.model, seconds, code);
+        this.metrics.operation(record.operation, route.provider.id, route.model, seconds, code);
         if (i === routes.length - 1 || !record.alias || !worthAnotherTarget(error) || ctx.signal?.aborted) throw error;
         const failed = `${route.provider.id}/${route.model}`;
         this.metrics.fallback(record.alias, failed, code);
@@ -296,8 +333,8 @@ export class Gateway {
     }
   }
 
-  private begin(route: Route, alias: string | undefined, subject: string, ctx: CallContext): CallRecord {
-    const record: CallRecord = { provider: route.provider.id, model: route.model, attempts: 0, subject, upstreamMs: 0 };
+  private begin(operation: Operation, route: Route, alias: string | undefined, subject: string, ctx: CallContext): CallRecord {
+    const record: CallRecord = { operation, provider: route.provider.id, model: route.model, attempts: 0, subject, upstreamMs: 0 };
     if (alias) record.alias = alias;
     ctx.calls?.push(record);
     return record;
@@ -310,7 +347,7 @@ export class Gateway {
   private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<unknown> | undefined {
     record.provider = route.provider.id;
     record.model = route.model;
-    this.metrics.operation(route.provider.id, route.model, operationMs / 1000);
+    this.metrics.operation(record.operation, route.provider.id, route.model, operationMs / 1000);
     this.metrics.request(record.subject, route.provider.id, route.model, 'ok');
     return tokens ? this.account(record, tokens) : undefined;
   }
@@ -328,7 +365,7 @@ export class Gateway {
   private account(record: CallRecord, tokens: { input: number; output: number }): Promise<unknown> | undefined {
     record.promptTokens = tokens.input;
     record.completionTokens = tokens.output;
-    this.metrics.tokens(record.subject, record.provider, record.model, tokens.input, tokens.output);
+    this.metrics.tokens(record.operation, record.subject, record.provider, record.model, tokens.input, tokens.output);
     const charged = this.limits.charge(record.subject, tokens.input + tokens.output);
     return charged?.then((window) => {
       if (window && record.budget) record.budget.tokens = window;
@@ -372,7 +409,7 @@ export class Gateway {
       if (failure === undefined) charged = this.finish(record, route, tokens, operationMs);
       else {
         this.fail(record, failure);
-        this.metrics.operation(route.provider.id, route.model, operationMs / 1000, record.error);
+        this.metrics.operation('chat', route.provider.id, route.model, operationMs / 1000, record.error);
         charged = this.account(record, tokens);
       }
       if (charged) await charged;
@@ -396,7 +433,7 @@ function worthAnotherTarget(error: unknown): boolean {
   return error.code === 'UPSTREAM_ERROR'; // unreachable (502)
 }
 
-function tokensOf(usage: Usage): { input: number; output: number } {
+function tokensOf(usage: Partial<Usage>): { input: number; output: number } {
   const input = Number(usage.prompt_tokens) || 0;
   const output = Number(usage.completion_tokens) || Math.max(0, (Number(usage.total_tokens) || 0) - input);
   return { input, output };

@@ -230,6 +230,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 function routeOf(path: string): string {
   switch (path) {
     case '/v1/chat/completions':
+    case '/v1/embeddings':
     case '/v1/models':
     case '/graphql':
     case '/health':

@@ -19,14 +19,24 @@ export function toGraphQLError(error: unknown): GraphQLError {
       extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
     });
   }
-  // Errors graphql-js or Yoga raised themselves (syntax, validation, coercion) are safe and useful as they are.
+  // Errors graphql-js or Yoga raised themselves (syntax, validation, coercion) are safe and useful as they are;
+  // refused variables are the caller's input, and say so in their code as every other bad input does.
   if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
-    return error;
+    return isRefusedVariable(error) ? withCode(error, 'BAD_USER_INPUT') : error;
   }
   return new GraphQLError('Internal server error', {
     path: error instanceof GraphQLError ? error.path : undefined,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   });
+}
+
+/** graphql-js's variable coercion errors ("Variable "$input" got invalid value …"). */
+function isRefusedVariable(error: GraphQLError): boolean {
+  return !error.extensions?.code && !error.path && error.message.startsWith('Variable "$');
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 
 function originalOf(error: unknown): unknown {

@@ -11,6 +11,7 @@ import type { CallRecord } from '../gateway.js';
 import type { GraphQLContext } from '../schema/builder.js';
 import type { RequestAuth } from './auth.js';
 import { withCalls } from './call-extensions.js';
+import { toGraphQLError } from './errors.js';
 import type { GraphQLServer } from './yoga.js';
 
 const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
@@ -87,7 +88,7 @@ export async function tryFastPath(request: DirectRequest): Promise<boolean> {
     // Compiled execution refuses bad variables tersely (or throws): answer with the interpreter's
     // own coercion errors, which name the variable and the path. Nothing ran, so nothing repeats.
     const refused = getVariableValues(schema, operation.variableDefinitions ?? [], variableValues ?? {}).errors;
-    if (refused) result = { errors: refused };
+    if (refused) result = { errors: refused.map(toGraphQLError) };
     else if (thrown !== undefined) throw thrown;
   }
   // A result without data (variables refused) is a request error, as Yoga answers it.

@@ -4,6 +4,19 @@
  * the model list is shaped. Adding an OpenAI-compatible vendor is one entry here.
  */
 export type AuthStyle = 'bearer' | 'x-api-key';
+/**
+ * How a provider's embeddings endpoint speaks: OpenAI's format, or a dialect the provider layer
+ * translates (embeddings.ts): Mistral (`output_dimension`, no unknown fields), NVIDIA NIM
+ * (`input_type` required by its retrieval models), MiniMax (`texts`/`type` → `vectors`).
+ */
+export type EmbeddingsFormat = 'openai' | 'mistral' | 'nvidia' | 'minimax';
+
+export interface EmbeddingsSpec {
+  readonly path: string;
+  readonly format: EmbeddingsFormat;
+  /** Whether the upstream answers `encoding_format: "base64"`; if not, the gateway asks for floats and encodes. */
+  readonly base64: boolean;
+}
 export type ModelListFormat = 'openai' | 'anthropic' | 'cohere' | 'cloudflare' | 'google';
 
 export interface ProviderSpec {
@@ -21,7 +34,11 @@ export interface ProviderSpec {
   readonly modelList: ModelListFormat;
   /** Whether the upstream accepts `stream_options.include_usage` (so the last chunk has usage). */
   readonly streamUsage: boolean;
+  /** The embeddings endpoint, for providers whose API serves one. */
+  readonly embeddings?: EmbeddingsSpec;
 }
+
+const openaiEmbeddings: EmbeddingsSpec = { path: '/embeddings', format: 'openai', base64: true };
 
 const openaiCompatible = {
   auth: 'bearer',
@@ -32,7 +49,7 @@ const openaiCompatible = {
 } as const;
 
 export const PROVIDERS: readonly ProviderSpec[] = [
-  { ...openaiCompatible, id: 'openai', name: 'OpenAI', envPrefix: 'OPENAI', defaultUrl: 'https://api.openai.com/v1' },
+  { ...openaiCompatible, id: 'openai', name: 'OpenAI', envPrefix: 'OPENAI', defaultUrl: 'https://api.openai.com/v1', embeddings: openaiEmbeddings },
   {
     ...openaiCompatible,
     id: 'anthropic',
@@ -44,7 +61,7 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     modelList: 'anthropic',
   },
   { ...openaiCompatible, id: 'groq', name: 'Groq', envPrefix: 'GROQ', defaultUrl: 'https://api.groq.com/openai/v1' },
-  { ...openaiCompatible, id: 'ollama', name: 'Ollama', envPrefix: 'OLLAMA', defaultUrl: 'http://ollama:8080/v1', keyless: true },
+  { ...openaiCompatible, id: 'ollama', name: 'Ollama', envPrefix: 'OLLAMA', defaultUrl: 'http://ollama:8080/v1', keyless: true, embeddings: openaiEmbeddings },
   {
     ...openaiCompatible,
     id: 'cohere',
@@ -54,6 +71,7 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     chatPath: '/compatibility/v1/chat/completions',
     modelsPath: '/v1/models',
     modelList: 'cohere',
+    embeddings: { path: '/compatibility/v1/embeddings', format: 'openai', base64: true },
   },
   {
     ...openaiCompatible,
@@ -64,6 +82,7 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     chatPath: '/v1/chat/completions',
     modelsPath: '/models/search?per_page=1000',
     modelList: 'cloudflare',
+    embeddings: { path: '/v1/embeddings', format: 'openai', base64: false },
   },
   { ...openaiCompatible, id: 'deepseek', name: 'DeepSeek', envPrefix: 'DEEPSEEK', defaultUrl: 'https://api.deepseek.com' },
   {
@@ -73,12 +92,43 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     envPrefix: 'GOOGLE',
     defaultUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
     modelList: 'google',
+    // Gemini's OpenAI layer answers 400 to encoding_format "base64".
+    embeddings: { path: '/embeddings', format: 'openai', base64: false },
   },
-  { ...openaiCompatible, id: 'mistral', name: 'Mistral', envPrefix: 'MISTRAL', defaultUrl: 'https://api.mistral.ai/v1' },
+  {
+    ...openaiCompatible,
+    id: 'mistral',
+    name: 'Mistral',
+    envPrefix: 'MISTRAL',
+    defaultUrl: 'https://api.mistral.ai/v1',
+    embeddings: { path: '/embeddings', format: 'mistral', base64: true },
+  },
   { ...openaiCompatible, id: 'ollama_cloud', name: 'Ollama Cloud', envPrefix: 'OLLAMA_CLOUD', defaultUrl: 'https://ollama.com/v1' },
   { ...openaiCompatible, id: 'moonshot', name: 'Moonshot', envPrefix: 'MOONSHOT', defaultUrl: 'https://api.moonshot.ai/v1' },
-  { ...openaiCompatible, id: 'minimax', name: 'MiniMax', envPrefix: 'MINIMAX', defaultUrl: 'https://api.minimax.io/v1' },
-  { ...openaiCompatible, id: 'nvidia', name: 'NVIDIA NIM', envPrefix: 'NVIDIA', defaultUrl: 'https://integrate.api.nvidia.com/v1' },
-  { ...openaiCompatible, id: 'zai', name: 'Z.ai', envPrefix: 'ZAI', defaultUrl: 'https://api.z.ai/api/paas/v4' },
-  { ...openaiCompatible, id: 'llamacpp', name: 'llama.cpp', envPrefix: 'LLAMACPP', defaultUrl: 'http://llamacpp:8080/v1', keyless: true },
+  {
+    ...openaiCompatible,
+    id: 'minimax',
+    name: 'MiniMax',
+    envPrefix: 'MINIMAX',
+    defaultUrl: 'https://api.minimax.io/v1',
+    embeddings: { path: '/embeddings', format: 'minimax', base64: false },
+  },
+  {
+    ...openaiCompatible,
+    id: 'nvidia',
+    name: 'NVIDIA NIM',
+    envPrefix: 'NVIDIA',
+    defaultUrl: 'https://integrate.api.nvidia.com/v1',
+    embeddings: { path: '/embeddings', format: 'nvidia', base64: true },
+  },
+  {
+    ...openaiCompatible,
+    id: 'zai',
+    name: 'Z.ai',
+    envPrefix: 'ZAI',
+    defaultUrl: 'https://api.z.ai/api/paas/v4',
+    embeddings: { path: '/embeddings', format: 'openai', base64: false },
+  },
+  // Served when llama-server runs with --embeddings (it answers 501 otherwise, passed on as it is).
+  { ...openaiCompatible, id: 'llamacpp', name: 'llama.cpp', envPrefix: 'LLAMACPP', defaultUrl: 'http://llamacpp:8080/v1', keyless: true, embeddings: openaiEmbeddings },
 ];

@@ -7,7 +7,8 @@ import { UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '.
 import { parseSse } from '../sse.js';
 import type { ProviderSpec } from './catalog.js';
 import { normaliseModels } from './model-lists.js';
-import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Model, StreamChunk } from './types.js';
+import { embeddingsBody, embeddingsResponse } from './embeddings.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, Model, StreamChunk } from './types.js';
 import { Upstream, upstreamMessage, type UpstreamResponse, type UpstreamTimeouts } from './upstream.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
@@ -53,6 +54,25 @@ export class Provider {
       throw new UpstreamUnavailableError(this.id, 'upstream answered without choices');
     }
     return { completion, raw };
+  }
+
+  /**
+   * Embeddings, in the provider's dialect (embeddings.ts) and answered in OpenAI's format; `raw` is
+   * the upstream's own text when it is already that answer, for the REST relay to send unchanged.
+   * Only for providers whose spec has `embeddings` (the gateway checks).
+   */
+  async embeddings(request: EmbeddingsRequest, model: string, signal?: AbortSignal): Promise<{ response: EmbeddingsResponse; raw?: string }> {
+    const spec = this.spec.embeddings!;
+    const encode = request.encoding_format === 'base64' && !spec.base64;
+    const { body, text } = await this.upstream.json<unknown>({
+      method: 'POST',
+      path: spec.path,
+      headers: JSON_HEADERS,
+      body: JSON.stringify(embeddingsBody(spec, request, model)),
+      signal,
+    });
+    const response = embeddingsResponse(this.id, spec, body, model, encode);
+    return { response, raw: response === body && !encode ? text : undefined };
   }
 
   /**

@@ -79,3 +79,28 @@ export interface Model {
   owned_by: string;
   served_by: string;
 }
+
+/** OpenAI's embeddings request, as far as the gateway reads it (other fields pass through). */
+export interface EmbeddingsRequest {
+  model: string;
+  input: string | string[] | number[] | number[][];
+  dimensions?: number;
+  encoding_format?: 'float' | 'base64';
+  user?: string;
+  [key: string]: unknown;
+}
+
+export interface Embedding {
+  object: 'embedding';
+  index: number;
+  /** Floats, or base64 of little-endian float32 when the request asked for base64. */
+  embedding: number[] | string;
+}
+
+export interface EmbeddingsResponse {
+  object: 'list';
+  data: Embedding[];
+  model: string;
+  usage?: { prompt_tokens: number; total_tokens: number; [key: string]: unknown };
+  [key: string]: unknown;
+}

@@ -3,10 +3,11 @@
  * upstream's own data text (already JSON), so the hot path parses once and never re-serialises.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CallContext, CallRecord, Gateway } from '../gateway.js';
+import type { CallContext, Gateway } from '../gateway.js';
 import { ClientGoneError, toGatewayError } from '../errors.js';
 import { drained, sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
+import { targetHeaders } from './call-headers.js';
 import { parseJsonBody, readBody, sendJson } from './http.js';
 
 const SSE_HEADERS = {
@@ -44,26 +45,4 @@ export async function chatCompletions(
     // Headers are gone already: say so in-band, and end without [DONE] so no client mistakes it for success.
     res.end(sseData(JSON.stringify({ error: toGatewayError(error).message })));
   }
-}
-
-/** Which provider and model served the request; with an alias, which one it was and how many targets were tried. */
-function targetHeaders(record: CallRecord): Record<string, string> {
-  const headers: Record<string, string> = { 'x-gateway-provider': record.provider, 'x-gateway-model': headerValue(record.model) };
-  if (record.alias) {
-    headers['x-gateway-alias'] = headerValue(record.alias);
-    headers['x-gateway-attempts'] = String(record.attempts);
-  }
-  // OpenAI's names, so SDKs and dashboards that read them work unchanged.
-  for (const [kind, window] of [['requests', record.budget?.requests], ['tokens', record.budget?.tokens]] as const) {
-    if (!window) continue;
-    headers[`x-ratelimit-limit-${kind}`] = String(window.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(window.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = `${window.resetSeconds}s`;
-  }
-  return headers;
-}
-
-/** Model names are the client's own strings: anything a header can't carry is percent-encoded. */
-function headerValue(text: string): string {
-  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallContext, Gateway } from '../gateway.js';
 import { GatewayError, NotFoundError } from '../errors.js';
 import { chatCompletions } from './chat.js';
+import { embeddings } from './embeddings.js';
 import { sendJson } from './http.js';
 import { proxy } from './proxy.js';
 
@@ -16,6 +17,10 @@ export function createRestHandler(gateway: Gateway, maxBody: number) {
     if (path === '/v1/chat/completions') {
       allow(method, 'POST');
       return chatCompletions(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
+    }
+    if (path === '/v1/embeddings') {
+      allow(method, 'POST');
+      return embeddings(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
     }
     if (path === '/v1/models') {
       allow(method, 'GET');

@@ -4,43 +4,59 @@
  */
 import type { ChatCompletionChunk, ToolCallDelta } from '../providers/types.js';
 import { builder } from './builder.js';
-import { roleOf, textOf, UsageRef } from './chat.js';
+import { roleOf, stringOrNull, textOf, UsageRef } from './chat.js';
+import { JSONScalar } from './scalars.js';
 import { ChatCompletionInput, ChatRoleEnum, toChatRequest } from './chat-input.js';
 
 const FunctionCallDeltaRef = builder.objectRef<NonNullable<ToolCallDelta['function']>>('FunctionCallDelta').implement({
+  description: "A piece of a function call: the name comes first, the arguments' JSON text in pieces.",
   fields: (t) => ({
-    name: t.string({ nullable: true, resolve: (f) => f.name ?? null }),
-    arguments: t.string({ nullable: true, resolve: (f) => f.arguments ?? null }),
+    name: t.string({ nullable: true, description: 'The function, in the first piece.', resolve: (f) => f.name ?? null }),
+    arguments: t.string({ nullable: true, description: 'The next piece of the arguments text.', resolve: (f) => f.arguments ?? null }),
   }),
 });
 
 const ToolCallDeltaRef = builder.objectRef<ToolCallDelta>('ToolCallDelta').implement({
+  description: 'A piece of a tool call; pieces with the same index belong together.',
   fields: (t) => ({
-    index: t.int({ resolve: (d) => d.index ?? 0 }),
-    id: t.id({ nullable: true, resolve: (d) => d.id ?? null }),
-    type: t.string({ nullable: true, resolve: (d) => d.type ?? null }),
-    function: t.field({ type: FunctionCallDeltaRef, nullable: true, resolve: (d) => d.function ?? null }),
+    index: t.int({ description: 'Which tool call this piece belongs to.', resolve: (d) => d.index ?? 0 }),
+    id: t.id({ nullable: true, description: 'The call id, in the first piece.', resolve: (d) => d.id ?? null }),
+    type: t.string({ nullable: true, description: '"function", in the first piece.', resolve: (d) => d.type ?? null }),
+    function: t.field({ type: FunctionCallDeltaRef, nullable: true, description: 'The piece of the function call.', resolve: (d) => d.function ?? null }),
   }),
 });
 
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
 
 const ChatDeltaRef = builder.objectRef<Delta>('ChatDelta').implement({
+  description: "What one chunk adds to the model's message.",
   fields: (t) => ({
-    role: t.field({ type: ChatRoleEnum, nullable: true, resolve: (d) => (d.role ? roleOf(d.role) : null) }),
-    content: t.string({ nullable: true, resolve: (d) => textOf(d.content) }),
-    toolCalls: t.field({ type: [ToolCallDeltaRef], nullable: true, resolve: (d) => d.tool_calls ?? null }),
-    reasoning: t.string({ nullable: true, resolve: (d) => d.reasoning ?? d.reasoning_content ?? null }),
+    role: t.field({ type: ChatRoleEnum, nullable: true, description: 'ASSISTANT, in the first chunk.', resolve: (d) => (d.role ? roleOf(d.role) : null) }),
+    content: t.string({ nullable: true, description: 'The next piece of text.', resolve: (d) => textOf(d.content) }),
+    refusal: t.string({ nullable: true, description: 'The next piece of a refusal.', resolve: (d) => stringOrNull(d.refusal) }),
+    toolCalls: t.field({ type: [ToolCallDeltaRef], nullable: true, description: 'Pieces of tool calls.', resolve: (d) => d.tool_calls ?? null }),
+    reasoning: t.string({
+      nullable: true,
+      description: 'The next piece of visible reasoning, where the provider streams it.',
+      resolve: (d) => d.reasoning ?? d.reasoning_content ?? null,
+    }),
   }),
 });
 
 type ChunkChoice = ChatCompletionChunk['choices'][number];
 
 const ChatChunkChoiceRef = builder.objectRef<ChunkChoice>('ChatChunkChoice').implement({
+  description: "One chunk's piece of one alternative answer.",
   fields: (t) => ({
-    index: t.int({ resolve: (c) => c.index ?? 0 }),
-    delta: t.field({ type: ChatDeltaRef, resolve: (c) => c.delta ?? {} }),
-    finishReason: t.string({ nullable: true, resolve: (c) => c.finish_reason ?? null }),
+    index: t.int({ description: 'Which answer (of `n`).', resolve: (c) => c.index ?? 0 }),
+    delta: t.field({ type: ChatDeltaRef, description: 'What this chunk adds.', resolve: (c) => c.delta ?? {} }),
+    finishReason: t.string({ nullable: true, description: 'Set in the answer\'s last chunk: why it stopped.', resolve: (c) => c.finish_reason ?? null }),
+    logprobs: t.field({
+      type: JSONScalar,
+      nullable: true,
+      description: "With `logprobs: true`: the log probabilities of this chunk's tokens, as the provider sends them.",
+      resolve: (c) => c.logprobs ?? null,
+    }),
   }),
 });
 
@@ -50,12 +66,18 @@ interface ChunkResult {
 }
 
 const ChatCompletionChunkRef = builder.objectRef<ChunkResult>('ChatCompletionChunk').implement({
+  description: 'One chunk of a streamed chat completion.',
   fields: (t) => ({
-    id: t.id({ resolve: (r) => r.chunk.id }),
-    model: t.string({ resolve: (r) => r.chunk.model }),
-    provider: t.string({ resolve: (r) => r.provider }),
-    choices: t.field({ type: [ChatChunkChoiceRef], resolve: (r) => r.chunk.choices }),
-    usage: t.field({ type: UsageRef, nullable: true, resolve: (r) => r.chunk.usage ?? null }),
+    id: t.id({ description: "The completion's id (the same in every chunk).", resolve: (r) => r.chunk.id }),
+    model: t.string({ description: 'The model that answers.', resolve: (r) => r.chunk.model }),
+    provider: t.string({ description: 'The provider that answers (after any fallback).', resolve: (r) => r.provider }),
+    choices: t.field({ type: [ChatChunkChoiceRef], description: 'Pieces of the answers (empty in the usage chunk).', resolve: (r) => r.chunk.choices }),
+    usage: t.field({ type: UsageRef, nullable: true, description: 'Set in the last chunk: tokens used.', resolve: (r) => r.chunk.usage ?? null }),
+    systemFingerprint: t.string({
+      nullable: true,
+      description: 'The backend configuration that serves it (`system_fingerprint`).',
+      resolve: (r) => stringOrNull(r.chunk.system_fingerprint),
+    }),
   }),
 });
 

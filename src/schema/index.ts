@@ -8,6 +8,7 @@ import './limits.js';
 import './chat-input.js';
 import './chat.js';
 import './chat-stream.js';
+import './embeddings.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

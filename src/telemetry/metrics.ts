@@ -70,7 +70,7 @@ export class Metrics {
     );
     this.subjectRequests = new CounterSeries(
       'gateway_subject_requests_total',
-      "Chat requests per subject, provider, model and outcome ('ok' or the error code).",
+      "Chat and embeddings requests per subject, provider, model and outcome ('ok' or the error code).",
       ['subject', 'gen_ai_provider_name', 'gen_ai_request_model', 'outcome'],
       r,
     );
@@ -106,15 +106,16 @@ export class Metrics {
   }
 
   /** One provider call finished (or failed: `errorType` is the gateway error code). */
-  operation(provider: string, model: string, seconds: number, errorType = ''): void {
-    this.operationDuration.observe(['chat', provider, model, errorType], seconds);
+  operation(operation: string, provider: string, model: string, seconds: number, errorType = ''): void {
+    this.operationDuration.observe([operation, provider, model, errorType], seconds);
   }
 
-  tokens(subject: string, provider: string, model: string, input: number, output: number): void {
-    this.tokenUsage.observe(['chat', provider, model, 'input'], input);
-    this.tokenUsage.observe(['chat', provider, model, 'output'], output);
+  tokens(operation: string, subject: string, provider: string, model: string, input: number, output: number): void {
+    this.tokenUsage.observe([operation, provider, model, 'input'], input);
+    // Embeddings produce no output tokens: no zero observation for them.
+    if (operation === 'chat') this.tokenUsage.observe([operation, provider, model, 'output'], output);
     this.subjectTokens.inc([subject, provider, model, 'input'], input);
-    this.subjectTokens.inc([subject, provider, model, 'output'], output);
+    if (operation === 'chat') this.subjectTokens.inc([subject, provider, model, 'output'], output);
   }
 
   request(subject: string, provider: string, model: string, outcome: string): void {

@@ -29,7 +29,12 @@ export interface FakeProviderOptions {
   /** Where the chat endpoint lives below basePath (cohere: /compatibility/v1/chat/completions). */
   chatPath?: string;
   modelsPath?: string;
+  /** The embeddings endpoint and its dialect (default: OpenAI's, at `/embeddings`). */
+  embeddings?: { path?: string; format?: EmbeddingsFormat; base64?: boolean };
 }
+
+/** Embeddings dialects, as each provider's real API speaks them. */
+export type EmbeddingsFormat = 'openai' | 'mistral' | 'nvidia' | 'minimax';
 
 export interface FakeProvider {
   readonly url: string;
@@ -49,6 +54,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const chatPath = basePath + (options.chatPath ?? '/chat/completions');
   const modelsPath = basePath + (options.modelsPath ?? defaultModelsPath(flavor));
   const models = options.models ?? ['model-a', 'model-b'];
+  const embeddingsPath = basePath + (options.embeddings?.path ?? '/embeddings');
+  const embeddingsFormat = options.embeddings?.format ?? 'openai';
+  const embeddingsBase64 = options.embeddings?.base64 ?? true;
   const requests: RecordedRequest[] = [];
   const aborted: RecordedRequest[] = [];
   const abortWaiters: ((r: RecordedRequest) => void)[] = [];
@@ -76,6 +84,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return send(res, 200, modelList(flavor, models));
     }
     if (req.method === 'POST' && path === chatPath) return chat(json, res);
+    if (req.method === 'POST' && path === embeddingsPath) return embed(embeddingsFormat, embeddingsBase64, json, res);
     if (path === `${basePath}/echo`) return send(res, 200, { method: req.method, query: req.url, body });
     send(res, 404, { error: { message: `fake has no route ${req.method} ${req.url}`, type: 'not_found' } });
   });
@@ -146,13 +155,26 @@ function chat(request: any, res: ServerResponse): void {
         index: 0,
         message: reply.toolCall
           ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_fake1', type: 'function', function: reply.toolCall }] }
-          : { role: 'assistant', content: reply.text, refusal: null },
-        logprobs: null,
+          : reply.refusal
+            ? { role: 'assistant', content: null, refusal: reply.refusal }
+            : { role: 'assistant', content: reply.text, refusal: null },
+        logprobs: request?.logprobs ? logprobsFor(reply.text, request.top_logprobs) : null,
         finish_reason: reply.toolCall ? 'tool_calls' : 'stop',
       },
     ],
     usage,
   });
+}
+
+/** OpenAI's logprobs object for a text, one entry per word. */
+function logprobsFor(text: string, top: unknown) {
+  const content = text.split(/(?<= )/).filter(Boolean).map((token, i) => ({
+    token,
+    logprob: -0.25 * (i + 1),
+    bytes: [...Buffer.from(token)],
+    top_logprobs: Array.from({ length: Number(top) || 0 }, (_, k) => ({ token: `${token}${k}`, logprob: -1 - k, bytes: null })),
+  }));
+  return { content, refusal: null };
 }
 
 function stream(request: any, reply: Reply, res: ServerResponse): void {
@@ -166,8 +188,15 @@ function stream(request: any, reply: Reply, res: ServerResponse): void {
     chunk({ tool_calls: [{ index: 0, id: 'call_fake1', type: 'function', function: { name: reply.toolCall.name, arguments: '' } }] });
     for (const piece of splitEvery(reply.toolCall.arguments, 8)) chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] });
     chunk({}, 'tool_calls');
+  } else if (reply.refusal) {
+    for (const word of reply.refusal.split(/(?<= )/)) chunk({ refusal: word });
+    chunk({}, 'stop');
   } else {
-    for (const word of reply.text.split(/(?<= )/)) chunk({ content: word });
+    for (const word of reply.text.split(/(?<= )/)) {
+      if (request.logprobs) {
+        frames.push(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: word }, logprobs: logprobsFor(word, request.top_logprobs), finish_reason: null }] })}\n\n`);
+      } else chunk({ content: word });
+    }
     chunk({}, 'stop');
   }
   if (request.stream_options?.include_usage) {
@@ -210,9 +239,11 @@ function stream(request: any, reply: Reply, res: ServerResponse): void {
 interface Reply {
   text: string;
   toolCall?: { name: string; arguments: string };
+  refusal?: string;
 }
 
 function replyFor(request: any): Reply {
+  if (request?.model === 'refuse') return { text: '', refusal: "I'm sorry, I can't help with that." };
   const tools = request?.tools;
   if (Array.isArray(tools) && tools.length > 0 && request.tool_choice !== 'none') {
     const name = String(tools[0]?.function?.name ?? 'unnamed');
@@ -223,10 +254,79 @@ function replyFor(request: any): Reply {
   return { text: `You said: ${typeof last?.content === 'string' ? last.content : '(nothing)'}` };
 }
 
+/** Usage as OpenAI reports it today, with cached and reasoning token details. */
 function usageFor(request: any, reply: Reply) {
   const prompt = JSON.stringify(request?.messages ?? []).length;
-  const completion = (reply.text || reply.toolCall?.arguments || '').length;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const completion = (reply.text || reply.toolCall?.arguments || reply.refusal || '').length;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: Math.floor(prompt / 2), audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: request?.reasoning_effort ? Math.floor(completion / 3) : 0, audio_tokens: 0 },
+  };
+}
+
+/** A vector for a text: deterministic, and exact in float32 (k/1024), so base64 round trips are checkable. */
+export function fakeVector(text: string, dimensions = 8): number[] {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.codePointAt(0)!) % 100_003;
+  return Array.from({ length: dimensions }, (_, i) => (((h + i * 7919) % 2048) - 1024) / 1024);
+}
+
+const EMBEDDING_FAILURES = /^fail-(\d{3})$/;
+
+function embed(format: EmbeddingsFormat, base64: boolean, request: any, res: ServerResponse): void {
+  const model: string = request?.model ?? '';
+  const failure = EMBEDDING_FAILURES.exec(model);
+  if (failure) return send(res, Number(failure[1]), { error: { message: `fake failure ${failure[1]}`, type: 'server_error', code: null } });
+  if (model === 'reset') return void res.socket?.destroy();
+  if (model === 'hang') return;
+  if (format === 'minimax') {
+    // MiniMax answers failures with HTTP 200 and a status in base_resp.
+    if (model === 'minimax-bad-key') return send(res, 200, { vectors: null, base_resp: { status_code: 1004, status_msg: 'login fail: Please carry the API secret key' } });
+    if (!Array.isArray(request?.texts) || !['db', 'query'].includes(request?.type)) {
+      return send(res, 200, { vectors: null, base_resp: { status_code: 2013, status_msg: 'invalid params: texts and type (db or query) are required' } });
+    }
+    const texts: string[] = request.texts;
+    return send(res, 200, {
+      vectors: texts.map((t) => fakeVector(t)),
+      total_tokens: tokensOf(texts),
+      base_resp: { status_code: 0, status_msg: 'success' },
+    });
+  }
+  if (format === 'mistral') {
+    const allowed = new Set(['model', 'input', 'output_dimension', 'output_dtype', 'encoding_format']);
+    const extra = Object.keys(request ?? {}).filter((k) => !allowed.has(k));
+    if (extra.length > 0) {
+      return send(res, 422, { detail: extra.map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted', input: request[k] })) });
+    }
+  }
+  if (format === 'nvidia' && /embedqa/.test(model) && !['query', 'passage'].includes(request?.input_type)) {
+    return send(res, 400, { error: "'input_type' parameter is required for asymmetric models" });
+  }
+  if (request?.encoding_format === 'base64' && !base64) {
+    return send(res, 400, { error: { message: 'Invalid value for encoding_format: base64 is not supported', type: 'invalid_request_error', code: 400 } });
+  }
+  const inputs: string[] = Array.isArray(request?.input) ? request.input : [request?.input];
+  const dimensions = format === 'mistral' ? request.output_dimension : request.dimensions;
+  const data = inputs.map((text, index) => {
+    const vector = fakeVector(String(text), dimensions);
+    const embedding = request.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+    return { object: 'embedding', index, embedding };
+  });
+  const tokens = tokensOf(inputs.map(String));
+  send(res, 200, {
+    ...(format === 'mistral' && { id: 'embd-fake' }),
+    object: 'list',
+    data,
+    model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+function tokensOf(texts: string[]): number {
+  return texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
 }
 
 function splitEvery(text: string, n: number): string[] {
