@@ -586,11 +586,11 @@ describe('GraphQL: every answer is a well-formed GraphQL response, never an inte
           expect(Array.isArray(completion.choices)).toBe(true);
           // Loses nothing: the upstream received every message, role and content as given.
           // (GraphQL input coercion turns a single message object into a one-element list.)
-          type Message = { role: string; content?: string | null };
+          type Message = { role: string; content?: string | null; parts?: Record<string, any>[] };
           const input = (JSON.parse(variables) as { input: { messages: Message | Message[] } }).input;
           const sent = Array.isArray(input.messages) ? input.messages : [input.messages];
-          const upstream = (fake.requests.at(-1)!.json as { messages: { role: string; content: string | null }[] }).messages;
-          expect(upstream.map((m) => [m.role, m.content])).toEqual(sent.map((m) => [m.role.toLowerCase(), m.content ?? null]));
+          const upstream = (fake.requests.at(-1)!.json as { messages: { role: string; content: unknown }[] }).messages;
+          expect(upstream.map((m) => [m.role, m.content])).toEqual(sent.map((m) => [m.role.toLowerCase(), m.parts ? m.parts.map(wirePart) : (m.content ?? null)]));
           note('completion');
         }
       }),
@@ -781,3 +781,12 @@ describe('regressions the fuzzer found (all fixed; KNOWN_BUGS flags stay false)'
     }
   });
 });
+
+/** A content part as OpenAI's wire shape, independently of the gateway's own mapping. */
+function wirePart(part: Record<string, any>): Record<string, unknown> {
+  if ('text' in part) return { type: 'text', text: part.text };
+  if ('imageUrl' in part) return { type: 'image_url', image_url: part.imageUrl.detail ? { url: part.imageUrl.url, detail: part.imageUrl.detail.toLowerCase() } : { url: part.imageUrl.url } };
+  if ('inputAudio' in part) return { type: 'input_audio', input_audio: part.inputAudio };
+  const { fileId, fileData, filename } = part.file;
+  return { type: 'file', file: { ...(fileId && { file_id: fileId }), ...(fileData && { file_data: fileData }), ...(filename && { filename }) } };
+}

@@ -87,6 +87,32 @@ export const graphqlRequestBody = fc
 
 const ENUM_ROLES = ['SYSTEM', 'DEVELOPER', 'USER', 'ASSISTANT'];
 
+/** One content part that is valid: exactly one field, an https: or data: image URL. */
+const validPart = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map((text) => objectText([['text', jsonText(text)]])),
+  fc
+    .tuple(fc.constantFrom('https://example.com/a.png', 'data:image/png;base64,iVBORw0KGgo='), fc.option(fc.constantFrom('AUTO', 'LOW', 'HIGH')))
+    .map(([url, detail]) => objectText([['imageUrl', objectText([['url', jsonText(url)], ...(detail ? ([['detail', jsonText(detail)]] as [string, JsonText][]) : [])])]])),
+  fc.constant<JsonText>('{"inputAudio":{"data":"UklGRg==","format":"wav"}}'),
+  fc.constantFrom<JsonText>('{"file":{"fileId":"file-1"}}', '{"file":{"fileData":"JVBERi0=","filename":"a.pdf"}}'),
+);
+
+/** Parts that are wrong: two fields, none, bad URLs, bad enums, wrong types. */
+const invalidPart = fc.oneof(
+  fc.constantFrom<JsonText>(
+    '{}',
+    '{"text":"a","imageUrl":{"url":"https://x/a.png"}}',
+    '{"imageUrl":{"url":"http://intranet/a.png"}}',
+    '{"imageUrl":{"url":"javascript:alert(1)"}}',
+    '{"imageUrl":{"url":"https://x/a.png","detail":"HUGE"}}',
+    '{"inputAudio":{"data":"x"}}',
+    '{"file":{}}',
+    '{"file":{"filename":"a.pdf"}}',
+    '{"text":null}',
+  ),
+  anyJson,
+);
+
 const validGqlMessage = fc.oneof(
   fc
     .record(
@@ -100,6 +126,10 @@ const validGqlMessage = fc.oneof(
     )
     .map((fields) => objectText(Object.entries(fields))),
   fc.string({ maxLength: 20 }).map((content) => objectText([['role', '"TOOL"'], ['toolCallId', '"c1"'], ['content', jsonText(content)]])),
+  // Multimodal: parts instead of content.
+  fc
+    .tuple(fc.constantFrom(...ENUM_ROLES).map(jsonText), fc.array(validPart, { minLength: 1, maxLength: 3 }).map(arrayText))
+    .map(([role, parts]) => objectText([['role', role], ['parts', parts]])),
 );
 
 const invalidGqlMessage = fc
@@ -110,6 +140,7 @@ const invalidGqlMessage = fc
       name: wrongType('string'),
       toolCallId: wrongType('string'),
       toolCalls: fc.oneof(fc.constant<JsonText>('[{"id":1,"type":"function","function":{"name":"f"}}]'), anyJson),
+      parts: fc.oneof(fc.array(invalidPart, { minLength: 1, maxLength: 3 }).map(arrayText), fc.constant<JsonText>('[]'), wrongType('array')),
       extra: extraEntries,
     },
     { requiredKeys: [] },
@@ -157,6 +188,18 @@ const validChatInput = (maxDepth: number) =>
         stop: fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }).map(jsonText),
         tools: validGqlTools(maxDepth),
         toolChoice: fc.constantFrom('auto', 'none', 'required', 'f').map(jsonText),
+        maxCompletionTokens: fc.integer({ min: 1, max: 4096 }).map(jsonText),
+        n: fc.integer({ min: 1, max: 4 }).map(jsonText),
+        frequencyPenalty: fc.double({ min: -2, max: 2, noNaN: true }).map(jsonText),
+        presencePenalty: fc.double({ min: -2, max: 2, noNaN: true }).map(jsonText),
+        logprobs: fc.boolean().map(jsonText),
+        topLogprobs: fc.integer({ min: 0, max: 20 }).map(jsonText),
+        user: fc.string({ maxLength: 10 }).map(jsonText),
+        parallelToolCalls: fc.boolean().map(jsonText),
+        reasoningEffort: fc.constantFrom('NONE', 'MINIMAL', 'LOW', 'MEDIUM', 'HIGH', 'XHIGH').map(jsonText),
+        responseFormat: fc.constantFrom<JsonText>('{"type":"TEXT"}', '{"type":"JSON_OBJECT"}', '{"type":"JSON_SCHEMA","jsonSchema":{"name":"a","schema":{"type":"object"},"strict":true}}'),
+        metadata: fc.dictionary(identifier, fc.string({ maxLength: 8 }), { maxKeys: 3 }).map(jsonText),
+        extraBody: fc.dictionary(identifier, anyJson.map((t) => JSON.parse(t) as unknown), { maxKeys: 3 }).map(jsonText),
       },
       { requiredKeys: ['model', 'messages'] },
     )
@@ -183,6 +226,14 @@ export const chatVariables = ({ maxParametersDepth }: ChatVariablesOptions) =>
       stop: fc.oneof(fc.string({ maxLength: 5 }).map(jsonText), wrongType('array')),
       tools: fc.oneof(fc.constantFrom(129, 200).map((n) => repeated('{"type":"function","function":{"name":"f"}}', n)), anyJson),
       toolChoice: wrongType('string'),
+      reasoningEffort: fc.oneof(fc.constantFrom('EXTREME', 'high', '').map(jsonText), wrongType('string')),
+      responseFormat: fc.oneof(
+        fc.constantFrom<JsonText>('{"type":"JSON_SCHEMA"}', '{"type":"TEXT","jsonSchema":{"name":"a","schema":{}}}', '{"type":"YAML"}', '{"type":"JSON_SCHEMA","jsonSchema":{"name":"a","schema":[]}}'),
+        anyJson,
+      ),
+      metadata: fc.oneof(fc.constantFrom<JsonText>('[]', '"tag"', '1'), anyJson),
+      extraBody: fc.oneof(fc.constantFrom<JsonText>('[]', '"x"', 'true'), anyJson),
+      topLogprobs: wrongType('integer'),
     },
     // Unknown input fields are a GraphQL error by themselves: only sometimes.
     fc.option(extraEntries, { freq: 5 }).map((e) => e ?? []),
