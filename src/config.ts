@@ -2,6 +2,7 @@
  * Environment → typed configuration, parsed and validated once at start-up. Every bad variable is
  * reported together so an operator fixes them in one round, and nothing starts half-configured.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -70,6 +71,17 @@ export interface Config {
   /** Alias → ordered `provider/model` targets. */
   readonly fallbacks: ReadonlyMap<string, readonly string[]>;
   readonly metricsEnabled: boolean;
+  /** Origins whose browsers may call the gateway (`*`: any); empty = no cross-origin access. */
+  readonly corsOrigins: readonly string[] | '*';
+  /** Trusted documents by sha256 id, from GRAPHQL_PERSISTED_DOCUMENTS; undefined when not set. */
+  readonly persistedDocuments: PersistedDocumentsConfig | undefined;
+}
+
+export interface PersistedDocumentsConfig {
+  readonly path: string;
+  /** `allow`: persisted ids and full documents; `only`: persisted ids only. */
+  readonly mode: 'allow' | 'only';
+  readonly documents: ReadonlyMap<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +261,12 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     problems.push('MODEL_ACCESS_RULES needs ENABLE_AUTH=true: roles come from verified tokens');
   }
 
+  const corsOrigins = readCorsOrigins(read('CORS_ALLOWED_ORIGINS')?.value, problems);
+  const persistedPath = read('GRAPHQL_PERSISTED_DOCUMENTS')?.value.trim() || undefined;
+  const persistedMode = enumerated('allow', 'GRAPHQL_PERSISTED_DOCUMENTS_MODE', ['allow', 'only'] as const);
+  if (!persistedPath && env.GRAPHQL_PERSISTED_DOCUMENTS_MODE) problems.push('GRAPHQL_PERSISTED_DOCUMENTS_MODE needs GRAPHQL_PERSISTED_DOCUMENTS (the file of trusted documents)');
+  const documents = persistedPath ? readPersistedDocuments(persistedPath, problems) : undefined;
+
   const config: Config = {
     environment: str('production', 'ENVIRONMENT'),
     server: {
@@ -284,9 +302,64 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     modelAccess: new Map(Object.entries(modelAccess ?? {})),
     fallbacks: new Map(Object.entries(fallbacks ?? {})),
     metricsEnabled: bool(true, 'METRICS_ENABLED'),
+    corsOrigins,
+    persistedDocuments: persistedPath && documents ? { path: persistedPath, mode: persistedMode, documents } : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `*`, or a comma list of origins (`scheme://host[:port]`, a trailing slash tolerated). */
+function readCorsOrigins(raw: string | undefined, problems: string[]): readonly string[] | '*' {
+  if (raw === undefined || raw.trim() === '') return [];
+  if (raw.trim() === '*') return '*';
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) {
+      problems.push(`CORS_ALLOWED_ORIGINS: ${JSON.stringify(item)} is not an origin (scheme://host[:port], e.g. https://app.example.com)`);
+    } else origins.push(url.origin);
+  }
+  return origins;
+}
+
+/**
+ * GraphQL Code Generator's `persisted-documents.json`: `{"<sha256 hex of the document>": "<document>"}`
+ * (hex optionally prefixed `sha256:`, as the client preset writes it).
+ * Read once at start-up; an id that is not its document's hash is refused, so a stale file fails fast.
+ */
+function readPersistedDocuments(path: string, problems: string[]): ReadonlyMap<string, string> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`GRAPHQL_PERSISTED_DOCUMENTS: cannot read ${path} as JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`GRAPHQL_PERSISTED_DOCUMENTS: ${path} must hold a JSON object {"<sha256>": "<document>"}`);
+    return undefined;
+  }
+  const documents = new Map<string, string>();
+  for (const [key, document] of Object.entries(parsed)) {
+    // The client preset writes `sha256:<hex>` (the GraphQL-over-HTTP documentId form); bare hex is taken too.
+    const id = key.startsWith('sha256:') ? key.slice(7) : key;
+    if (typeof document !== 'string' || !/^[0-9a-f]{64}$/.test(id)) {
+      problems.push(`GRAPHQL_PERSISTED_DOCUMENTS: entry ${JSON.stringify(id.slice(0, 80))} must map a sha256 hex id to a document string`);
+      continue;
+    }
+    if (createHash('sha256').update(document).digest('hex') !== id) {
+      problems.push(`GRAPHQL_PERSISTED_DOCUMENTS: ${id} is not the sha256 of its document (regenerate ${path})`);
+      continue;
+    }
+    documents.set(id, document);
+  }
+  return documents;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -1,6 +1,6 @@
 /**
- * The server: one `node:http` listener, one port. The pipeline, in order: health and metrics (always
- * open), then `/graphql` (authenticated inside Yoga's pipeline by @graphql-yoga/plugin-jwt, on every
+ * The server: one `node:http` listener, one port. The pipeline, in order: CORS (preflights answered
+ * for both edges alike), health and metrics (always open), then `/graphql` (authenticated inside Yoga's pipeline by @graphql-yoga/plugin-jwt, on every
  * transport) and everything else to the REST shim (authenticated here by the same verifier).
  */
 import { randomUUID } from 'node:crypto';
@@ -17,7 +17,9 @@ import type { RequestAuth } from './graphql/auth.js';
 import { toGraphQLError } from './graphql/errors.js';
 import { publicError, tryFastPath } from './graphql/fast-path.js';
 import { trySseSubscription } from './graphql/sse-subscriptions.js';
+import { TrustedDocuments } from './graphql/trusted-documents.js';
 import { createGraphQLServer } from './graphql/yoga.js';
+import { createCors } from './cors.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { readBody, sendError, sendJson } from './rest/http.js';
@@ -46,9 +48,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const gateway = new Gateway(config, logger);
   const lifecycle = new Lifecycle();
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
+  const cors = createCors(config.corsOrigins);
   const verifier = config.auth.enabled ? new TokenVerifier(config.auth, logger) : undefined;
   verifier?.warmUp();
-  const yoga = createGraphQLServer(gateway, logger, verifier);
+  const trusted = new TrustedDocuments(config.persistedDocuments);
+  const yoga = createGraphQLServer(gateway, logger, verifier, trusted);
   const authenticate = verifier
     ? (authorization: string | undefined) => verifier.authenticate(authorization)
     : async () => null;
@@ -91,6 +95,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     };
     res.once('close', settle);
     try {
+      if (cors.handle(req, res)) return;
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
       if (path === '/metrics' && config.metricsEnabled) return await sendMetrics(res, metrics);
       if (path === '/graphql') {
@@ -99,7 +104,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         const auth: RequestAuth = { authorization: req.headers.authorization, identity: null };
         try {
           if (req.method === 'POST') {
-            const body = await readGraphQLBody(req, config.server.maxRequestBodySize);
+            let body = await readGraphQLBody(req, config.server.maxRequestBodySize);
+            // A persisted id becomes its document here for the direct paths; Yoga resolves its own.
+            if (trusted.enabled && isOperationObject(body)) body = trusted.resolve(body);
             const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls };
             if (await tryFastPath(direct)) return;
             if (await trySseSubscription(direct, logger)) return;
@@ -137,7 +144,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       resolve();
     });
   });
-  const websocket = attachGraphQLWebSocket(server, yoga, lifecycle, logger);
+  const websocket = attachGraphQLWebSocket(server, yoga, lifecycle, logger, cors, trusted);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -195,6 +202,10 @@ async function readGraphQLBody(req: IncomingMessage, limit: number): Promise<unk
   }
   (req as IncomingMessage & { body?: unknown }).body = body;
   return body;
+}
+
+function isOperationObject(body: unknown): body is Record<string, unknown> {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body);
 }
 
 /**

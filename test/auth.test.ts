@@ -164,7 +164,7 @@ describe('GraphQL', () => {
     const q = await gql(gw.url, ModelsDocument, {}, bearer(token));
     expect(q.data!.models.map((m) => m.id)).toEqual(['groq/llama']);
     const m = await gql(gw.url, ChatCompletionDocument, { input: { model: 'groq/llama', messages: [{ role: 'USER', content: 'hi' }] } }, bearer(token));
-    expect(m.data!.chatCompletion.choices[0]!.message.content).toBe('You said: hi');
+    expect(m.data!.chatCompletion!.choices[0]!.message.content).toBe('You said: hi');
   });
 
   it('streams over SSE with a token, and refuses without', async () => {

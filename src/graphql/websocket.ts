@@ -15,7 +15,9 @@ import type { Identity } from '../auth/identity.js';
 import type { RequestAuth } from './auth.js';
 import { toGraphQLError } from './errors.js';
 import { callLogFields, type CallRecord } from '../gateway.js';
+import type { Cors } from '../cors.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { OperationParams, TrustedDocuments } from './trusted-documents.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLServer } from './yoga.js';
 
@@ -46,7 +48,7 @@ interface RootValue {
   subscribe: Enveloped['subscribe'];
 }
 
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger) {
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger, cors: Cors, trusted: TrustedDocuments) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const connections = new Set<Context<Record<string, unknown> | undefined, unknown>>();
   let accepting = true;
@@ -60,6 +62,12 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
     if (path !== '/graphql' || !accepting) {
       const status = accepting ? '404 Not Found' : '503 Service Unavailable';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    if (!cors.allowsUpgrade(req)) {
+      // Browsers always send Origin on a WebSocket and apply no CORS to it: the server must refuse.
+      const body = JSON.stringify({ error: `Origin ${req.headers.origin} is not allowed to call this gateway; list it in CORS_ALLOWED_ORIGINS` });
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -97,7 +105,14 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
         if (op) logOperation(ctx.extra, id, op, 'complete');
         checkIdle();
       },
-      onSubscribe: async (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, message) => {
+        let payload = message;
+        try {
+          // A persisted id (`extensions.persistedQuery` or `documentId`, with `query: ""`) becomes its document.
+          payload = trusted.resolve(message as typeof message & OperationParams);
+        } catch (error) {
+          return [toGraphQLError(error)];
+        }
         const calls: CallRecord[] = [];
         (ctx.extra.operations ??= new Map()).set(id, { started: performance.now(), name: payload.operationName ?? undefined, calls });
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({

@@ -20,6 +20,7 @@ import { useCallExtensions } from './call-extensions.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
+import { useTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
 export interface ServerContext {
   /** The caller's `Authorization` value; the JWT plugin verifies it and records who it was. */
@@ -44,11 +45,14 @@ export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
 export const DOCUMENT_LIMITS = { depth: 15, introspectionDepth: 30, aliases: 20, tokens: 2000, batch: 5 } as const;
 
 /** `verifier` is undefined when authentication is off. */
-export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?: TokenVerifier): GraphQLServer {
+export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?: TokenVerifier, trusted?: TrustedDocuments): GraphQLServer {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    // One CORS policy for both edges, at the server (src/cors.ts): Yoga's own would reflect any
+    // origin with credentials allowed.
+    cors: false,
     batching: { limit: DOCUMENT_LIMITS.batch },
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
@@ -89,6 +93,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     plugins: [
       ...(verifier ? [useRememberedTokens(verifier), useJWT(jwtOptions(verifier)), useCaller(verifier)] : []),
+      ...(trusted?.enabled ? [useTrustedDocuments(trusted)] : []),
       useMediaTypeErrors(),
       useCallExtensions(),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: true }),

@@ -115,7 +115,10 @@ export const stringOrNull = (value: unknown) => (typeof value === 'string' ? val
 builder.mutationFields((t) => ({
   chatCompletion: t.field({
     type: ChatCompletionRef,
-    description: 'One chat completion from the provider the model names.',
+    // Nullable: in a document with several aliased calls, one failure leaves the others' answers —
+    // already paid for — in data, the failure in errors with its path.
+    nullable: true,
+    description: 'One chat completion from the provider the model names (null, with an error, when it failed).',
     args: { input: t.arg({ type: ChatCompletionInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { provider, completion } = await ctx.gateway.chat(toChatRequest(input), input.provider, ctx);

@@ -217,7 +217,7 @@ export type ChatCompletionMutationVariables = Exact<{
 }>;
 
 
-export type ChatCompletionMutation = { chatCompletion: { id: string, model: string, provider: string, created: number, choices: Array<{ index: number, finishReason: string | null, message: { role: ChatRole, content: string | null, reasoning: string | null, toolCalls: Array<{ id: string, type: string, function: { name: string, arguments: string } }> | null } }>, usage: { promptTokens: number, completionTokens: number, totalTokens: number } | null } };
+export type ChatCompletionMutation = { chatCompletion: { id: string, model: string, provider: string, created: number, choices: Array<{ index: number, finishReason: string | null, message: { role: ChatRole, content: string | null, reasoning: string | null, toolCalls: Array<{ id: string, type: string, function: { name: string, arguments: string } }> | null } }>, usage: { promptTokens: number, completionTokens: number, totalTokens: number } | null } | null };
 
 export type ChatCompletionStreamSubscriptionVariables = Exact<{
   input: ChatCompletionInput;
