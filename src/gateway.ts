@@ -33,7 +33,7 @@ export interface CallContext {
 }
 
 /** What a call asks of a provider (OpenTelemetry's gen_ai.operation.name). */
-export type Operation = 'chat' | 'embeddings';
+export type Operation = 'chat' | 'embeddings' | 'image_generation';
 
 /** One served (or failed) provider call, as reported to the caller and the logs. */
 export interface CallRecord {
@@ -253,7 +253,7 @@ export class Gateway {
   }
 
   /** One non-streamed provider call: budget, fallbacks, metrics, tokens charged from the answer's usage. */
-  private async call<T>(
+  async call<T>(
     operation: Operation,
     routes: Route[],
     alias: string | undefined,
@@ -283,14 +283,31 @@ export class Gateway {
    */
   async chatStream(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
+    const { route, items, record } = await this.stream(routes, alias, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal), meterChatChunk, promptCharsOf(request.messages));
+    return { provider: route.provider, model: route.model, chunks: items, record };
+  }
+
+  /**
+   * Starts any stream (a chat stream, or another API's native one): budget, fallbacks until a
+   * provider accepts, then its items relayed as they come, `meter` reading usage (or text, for an
+   * estimate) from each; the call is recorded when the stream ends, however it ends.
+   */
+  async stream<T>(
+    routes: Route[],
+    alias: string | undefined,
+    ctx: CallContext,
+    open: (route: Route) => Promise<AsyncGenerator<T>>,
+    meter: StreamMeter<T>,
+    promptChars: number,
+  ) {
     const subject = this.limits.subjectOf(ctx.identity);
     const record = this.begin('chat', routes[0]!, alias, subject, ctx);
     const started = performance.now();
-    let opened: { route: Route; result: AsyncGenerator<StreamChunk>; ms: number };
+    let opened: { route: Route; result: AsyncGenerator<T>; ms: number };
     try {
       const admitted = this.limits.admit(subject);
       if (admitted) record.budget = await admitted;
-      opened = await this.firstServing(routes, record, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal));
+      opened = await this.firstServing(routes, record, ctx, open);
     } catch (error) {
       this.fail(record, error);
       throw error;
@@ -300,8 +317,8 @@ export class Gateway {
     record.model = route.model;
     // firstServing counted the time to the stream's headers; the rest of the stream counts too.
     const timing: StreamTiming = { started, opened: performance.now(), beforeMs: record.upstreamMs, headersMs: ms };
-    const chunks = this.observe(result, route, request, record, timing);
-    return { provider: route.provider, model: route.model, chunks, record };
+    const items = this.observe(result, route, meter, promptChars, record, timing);
+    return { route, items, record };
   }
 
   async close(): Promise<void> {
@@ -372,27 +389,33 @@ export class Gateway {
     });
   }
 
-  /** Relays a stream's chunks unchanged while noting first-chunk time and usage; records the call at its end. */
-  private async *observe(
-    chunks: AsyncGenerator<StreamChunk>,
+  /** Relays a stream's items unchanged while noting first-item time and usage; records the call at its end. */
+  private async *observe<T>(
+    items: AsyncGenerator<T>,
     route: Route,
-    request: ChatRequest,
+    meter: StreamMeter<T>,
+    promptChars: number,
     record: CallRecord,
     timing: StreamTiming,
-  ): AsyncGenerator<StreamChunk> {
-    let usage: Usage | undefined;
+  ): AsyncGenerator<T> {
+    const usage: Partial<Usage> = {};
+    let reported = false;
     let first = true;
     let text = 0;
     let failure: unknown;
     try {
-      for await (const chunk of chunks) {
+      for await (const item of items) {
         if (first) {
           first = false;
           this.metrics.firstChunk(route.provider.id, route.model, (performance.now() - timing.started) / 1000);
         }
-        if (chunk.chunk.usage) usage = chunk.chunk.usage;
-        else text += deltaLength(chunk.chunk.choices);
-        yield chunk;
+        const seen = meter(item);
+        if (seen.usage) {
+          Object.assign(usage, seen.usage);
+          reported = true;
+        }
+        text += seen.text ?? 0;
+        yield item;
       }
     } catch (error) {
       failure = error;
@@ -403,8 +426,8 @@ export class Gateway {
       const operationMs = timing.headersMs + streaming;
       // Usage as reported; if the stream ended without it (cut, client gone, provider that never
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
-      const tokens = usage ? tokensOf(usage) : estimateTokens(request, text);
-      if (!usage) record.tokensEstimated = true;
+      const tokens = reported ? tokensOf(usage) : { input: Math.ceil(promptChars / 4), output: Math.ceil(text / 4) };
+      if (!reported) record.tokensEstimated = true;
       let charged: Promise<unknown> | undefined;
       if (failure === undefined) charged = this.finish(record, route, tokens, operationMs);
       else {
@@ -451,10 +474,14 @@ function deltaLength(choices: ChatCompletionChunk['choices']): number {
   return n;
 }
 
-function estimateTokens(request: ChatRequest, completionChars: number): { input: number; output: number } {
-  let promptChars = 0;
-  for (const message of request.messages) {
-    promptChars += typeof message.content === 'string' ? message.content.length : JSON.stringify(message.content ?? '').length;
-  }
-  return { input: Math.ceil(promptChars / 4), output: Math.ceil(completionChars / 4) };
+/** What a stream meter reads from one item: the usage it reports, or how much text it carries. */
+export type StreamMeter<T> = (item: T) => { usage?: Partial<Usage>; text?: number };
+
+const meterChatChunk: StreamMeter<StreamChunk> = ({ chunk }) => (chunk.usage ? { usage: chunk.usage } : { text: deltaLength(chunk.choices) });
+
+/** Characters of a conversation, for estimating its tokens when a stream ends without usage. */
+export function promptCharsOf(messages: readonly { content?: unknown }[]): number {
+  let chars = 0;
+  for (const message of messages) chars += typeof message.content === 'string' ? message.content.length : JSON.stringify(message.content ?? '').length;
+  return chars;
 }

@@ -23,7 +23,7 @@ import { createCors } from './cors.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { readBody, sendError, sendJson } from './rest/http.js';
-import { createRestHandler } from './rest/router.js';
+import { authorizationOf, createRestHandler, errorBodyFor } from './rest/router.js';
 
 export interface GatewayServer {
   readonly url: string;
@@ -118,11 +118,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
           identity = auth.identity;
         }
       }
-      identity = await authenticate(req.headers.authorization);
+      identity = await authenticate(authorizationOf(req, path));
       await rest(req, res, path, query, { identity, signal, calls });
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
-      sendError(res, error);
+      sendError(res, error, errorBodyFor(path));
     } finally {
       settle();
     }
@@ -242,6 +242,9 @@ function routeOf(path: string): string {
   switch (path) {
     case '/v1/chat/completions':
     case '/v1/embeddings':
+    case '/v1/messages':
+    case '/v1/responses':
+    case '/v1/images/generations':
     case '/v1/models':
     case '/graphql':
     case '/health':

@@ -25,6 +25,11 @@ export function sseData(data: string): string {
   return `data: ${data}\n\n`;
 }
 
+/** One named event (`event:` + `data:`), as Anthropic's and OpenAI Responses' streams frame them. */
+export function sseEvent(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}
+
 /**
  * Waits for the socket to take more, so a slow client slows the upstream instead of filling memory.
  * Also ends when the response closes or `signal` fires (already fired: at once), never hanging on a

@@ -36,6 +36,18 @@ export interface ProviderSpec {
   readonly streamUsage: boolean;
   /** The embeddings endpoint, for providers whose API serves one. */
   readonly embeddings?: EmbeddingsSpec;
+  /** Anthropic's Messages API, for providers that serve it themselves (others get it translated to chat). */
+  readonly messages?: NativeEndpoint;
+  /** OpenAI's Responses API, for providers that serve it themselves (others get it translated to chat). */
+  readonly responses?: NativeEndpoint;
+  /** OpenAI's images API (`images/generations`), for providers that serve it; `zai` answers URLs only and takes no `n`. */
+  readonly images?: NativeEndpoint & { readonly format: 'openai' | 'zai' };
+}
+
+export interface NativeEndpoint {
+  readonly path: string;
+  /** The path is from the URL's origin, not below its base path (e.g. Moonshot's /anthropic next to /v1). */
+  readonly fromOrigin?: boolean;
 }
 
 const openaiEmbeddings: EmbeddingsSpec = { path: '/embeddings', format: 'openai', base64: true };
@@ -49,7 +61,16 @@ const openaiCompatible = {
 } as const;
 
 export const PROVIDERS: readonly ProviderSpec[] = [
-  { ...openaiCompatible, id: 'openai', name: 'OpenAI', envPrefix: 'OPENAI', defaultUrl: 'https://api.openai.com/v1', embeddings: openaiEmbeddings },
+  {
+    ...openaiCompatible,
+    id: 'openai',
+    name: 'OpenAI',
+    envPrefix: 'OPENAI',
+    defaultUrl: 'https://api.openai.com/v1',
+    embeddings: openaiEmbeddings,
+    responses: { path: '/responses' },
+    images: { path: '/images/generations', format: 'openai' },
+  },
   {
     ...openaiCompatible,
     id: 'anthropic',
@@ -59,9 +80,20 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     auth: 'x-api-key',
     extraHeaders: { 'anthropic-version': '2023-06-01' },
     modelList: 'anthropic',
+    messages: { path: '/messages' },
   },
-  { ...openaiCompatible, id: 'groq', name: 'Groq', envPrefix: 'GROQ', defaultUrl: 'https://api.groq.com/openai/v1' },
-  { ...openaiCompatible, id: 'ollama', name: 'Ollama', envPrefix: 'OLLAMA', defaultUrl: 'http://ollama:8080/v1', keyless: true, embeddings: openaiEmbeddings },
+  { ...openaiCompatible, id: 'groq', name: 'Groq', envPrefix: 'GROQ', defaultUrl: 'https://api.groq.com/openai/v1', responses: { path: '/responses' } },
+  {
+    ...openaiCompatible,
+    id: 'ollama',
+    name: 'Ollama',
+    envPrefix: 'OLLAMA',
+    defaultUrl: 'http://ollama:8080/v1',
+    keyless: true,
+    embeddings: openaiEmbeddings,
+    messages: { path: '/messages' },
+    responses: { path: '/responses' },
+  },
   {
     ...openaiCompatible,
     id: 'cohere',
@@ -83,8 +115,9 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     modelsPath: '/models/search?per_page=1000',
     modelList: 'cloudflare',
     embeddings: { path: '/v1/embeddings', format: 'openai', base64: false },
+    responses: { path: '/v1/responses' },
   },
-  { ...openaiCompatible, id: 'deepseek', name: 'DeepSeek', envPrefix: 'DEEPSEEK', defaultUrl: 'https://api.deepseek.com' },
+  { ...openaiCompatible, id: 'deepseek', name: 'DeepSeek', envPrefix: 'DEEPSEEK', defaultUrl: 'https://api.deepseek.com', messages: { path: '/anthropic/v1/messages', fromOrigin: true } },
   {
     ...openaiCompatible,
     id: 'google',
@@ -102,9 +135,26 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     envPrefix: 'MISTRAL',
     defaultUrl: 'https://api.mistral.ai/v1',
     embeddings: { path: '/embeddings', format: 'mistral', base64: true },
+    responses: { path: '/responses' },
   },
-  { ...openaiCompatible, id: 'ollama_cloud', name: 'Ollama Cloud', envPrefix: 'OLLAMA_CLOUD', defaultUrl: 'https://ollama.com/v1' },
-  { ...openaiCompatible, id: 'moonshot', name: 'Moonshot', envPrefix: 'MOONSHOT', defaultUrl: 'https://api.moonshot.ai/v1' },
+  {
+    ...openaiCompatible,
+    id: 'ollama_cloud',
+    name: 'Ollama Cloud',
+    envPrefix: 'OLLAMA_CLOUD',
+    defaultUrl: 'https://ollama.com/v1',
+    messages: { path: '/messages' },
+    responses: { path: '/responses' },
+  },
+  {
+    ...openaiCompatible,
+    id: 'moonshot',
+    name: 'Moonshot',
+    envPrefix: 'MOONSHOT',
+    defaultUrl: 'https://api.moonshot.ai/v1',
+    messages: { path: '/anthropic/v1/messages', fromOrigin: true },
+    responses: { path: '/responses' },
+  },
   {
     ...openaiCompatible,
     id: 'minimax',
@@ -112,6 +162,8 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     envPrefix: 'MINIMAX',
     defaultUrl: 'https://api.minimax.io/v1',
     embeddings: { path: '/embeddings', format: 'minimax', base64: false },
+    messages: { path: '/anthropic/v1/messages', fromOrigin: true },
+    responses: { path: '/responses' },
   },
   {
     ...openaiCompatible,
@@ -128,7 +180,19 @@ export const PROVIDERS: readonly ProviderSpec[] = [
     envPrefix: 'ZAI',
     defaultUrl: 'https://api.z.ai/api/paas/v4',
     embeddings: { path: '/embeddings', format: 'openai', base64: false },
+    messages: { path: '/api/anthropic/v1/messages', fromOrigin: true },
+    images: { path: '/images/generations', format: 'zai' },
   },
   // Served when llama-server runs with --embeddings (it answers 501 otherwise, passed on as it is).
-  { ...openaiCompatible, id: 'llamacpp', name: 'llama.cpp', envPrefix: 'LLAMACPP', defaultUrl: 'http://llamacpp:8080/v1', keyless: true, embeddings: openaiEmbeddings },
+  {
+    ...openaiCompatible,
+    id: 'llamacpp',
+    name: 'llama.cpp',
+    envPrefix: 'LLAMACPP',
+    defaultUrl: 'http://llamacpp:8080/v1',
+    keyless: true,
+    embeddings: openaiEmbeddings,
+    messages: { path: '/messages' },
+    responses: { path: '/responses' },
+  },
 ];

@@ -5,7 +5,7 @@
 import type { ProviderConfig } from '../config.js';
 import { UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
 import { parseSse } from '../sse.js';
-import type { ProviderSpec } from './catalog.js';
+import type { NativeEndpoint, ProviderSpec } from './catalog.js';
 import { normaliseModels } from './model-lists.js';
 import { embeddingsBody, embeddingsResponse } from './embeddings.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, Model, StreamChunk } from './types.js';
@@ -13,6 +13,18 @@ import { Upstream, upstreamMessage, type UpstreamResponse, type UpstreamTimeouts
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 const SSE_HEADERS = { 'content-type': 'application/json', accept: 'text/event-stream' };
+
+export interface NativeOptions {
+  readonly anthropic?: boolean;
+  readonly headers?: Record<string, string>;
+}
+
+/** One event of a provider's own SSE stream (Messages, Responses), relayed as it came. */
+export interface NativeEvent {
+  readonly event: string;
+  readonly data: string;
+  readonly parsed: Record<string, any>;
+}
 
 export class Provider {
   readonly id: string;
@@ -73,6 +85,58 @@ export class Provider {
     });
     const response = embeddingsResponse(this.id, spec, body, model, encode);
     return { response, raw: response === body && !encode ? text : undefined };
+  }
+
+  /**
+   * Another API this provider serves itself (catalog.ts: Messages, Responses, images): the body goes
+   * as given, the answer comes back parsed and as its text (for the REST relay to send unchanged).
+   * `anthropic` adds Anthropic-style credentials; `headers` the client's own that the API needs.
+   */
+  async native(endpoint: NativeEndpoint, body: Record<string, unknown>, signal?: AbortSignal, options: NativeOptions = {}): Promise<{ body: Record<string, any>; raw: string }> {
+    const { body: answer, text } = await this.upstream.json<Record<string, any>>({
+      method: 'POST',
+      path: endpoint.path,
+      fromOrigin: endpoint.fromOrigin,
+      anthropicAuth: options.anthropic,
+      headers: { ...JSON_HEADERS, ...options.headers },
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (!answer || typeof answer !== 'object' || Array.isArray(answer)) throw new UpstreamUnavailableError(this.id, 'upstream answered with something that is not a JSON object');
+    return { body: answer, raw: text };
+  }
+
+  /** Such an API's stream, event by event. */
+  async nativeStream(endpoint: NativeEndpoint, body: Record<string, unknown>, signal?: AbortSignal, options: NativeOptions = {}): Promise<AsyncGenerator<NativeEvent>> {
+    const res = await this.upstream.open({
+      method: 'POST',
+      path: endpoint.path,
+      fromOrigin: endpoint.fromOrigin,
+      anthropicAuth: options.anthropic,
+      headers: { ...SSE_HEADERS, ...options.headers },
+      body: JSON.stringify(body),
+      signal,
+    });
+    return this.events(res, signal);
+  }
+
+  /** Relays a native SSE stream event by event (parsed once, for usage and for the relay's checks). */
+  private async *events(res: UpstreamResponse, signal?: AbortSignal): AsyncGenerator<NativeEvent> {
+    try {
+      for await (const event of parseSse(res.body)) {
+        let data: Record<string, any>;
+        try {
+          data = JSON.parse(event.data);
+        } catch {
+          throw new UpstreamUnavailableError(this.id, 'upstream sent a malformed stream event');
+        }
+        yield { event: event.event ?? data?.type ?? 'message', data: event.data, parsed: data };
+      }
+    } catch (error) {
+      throw this.upstream.translate(error, signal);
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
   }
 
   /**

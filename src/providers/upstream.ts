@@ -22,6 +22,10 @@ export interface UpstreamRequest {
   readonly headers?: Record<string, string>;
   readonly body?: string | Buffer | null;
   readonly signal?: AbortSignal;
+  /** `path` is from the base URL's origin, not below its path. */
+  readonly fromOrigin?: boolean;
+  /** Anthropic-style credentials: the key as `x-api-key` too (and a default `anthropic-version`). */
+  readonly anthropicAuth?: boolean;
 }
 
 export type UpstreamResponse = Dispatcher.ResponseData;
@@ -44,6 +48,7 @@ export class Upstream {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly credentials: Record<string, string>;
+  private readonly anthropicCredentials: Record<string, string>;
 
   constructor(config: ProviderConfig, readonly timeouts: UpstreamTimeouts) {
     this.provider = config.spec.id;
@@ -58,6 +63,9 @@ export class Upstream {
       if (config.spec.auth === 'x-api-key') this.credentials['x-api-key'] = config.apiKey;
       else this.credentials.authorization = `Bearer ${config.apiKey}`;
     }
+    // Providers' Anthropic-compatible endpoints take x-api-key, Bearer, or both: send both.
+    this.anthropicCredentials = { 'anthropic-version': '2023-06-01', ...this.credentials };
+    if (config.apiKey) this.anthropicCredentials['x-api-key'] = config.apiKey;
   }
 
   /**
@@ -141,8 +149,8 @@ export class Upstream {
   private send(req: UpstreamRequest, headersTimeout: number, bodyTimeout: number): Promise<UpstreamResponse> {
     return this.pool.request({
       method: req.method,
-      path: this.basePath + req.path,
-      headers: { ...req.headers, ...this.credentials },
+      path: req.fromOrigin ? req.path : this.basePath + req.path,
+      headers: { ...req.headers, ...(req.anthropicAuth ? this.anthropicCredentials : this.credentials) },
       body: req.body ?? null,
       signal: req.signal,
       headersTimeout,

@@ -3,7 +3,7 @@
  * JSON replies, and the contract's `{"error": "..."}` shape for every failure.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestError, PayloadTooLargeError, toGatewayError } from '../errors.js';
+import { BadRequestError, PayloadTooLargeError, toGatewayError, type GatewayError } from '../errors.js';
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -61,8 +61,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** How a route words an error: the contract's `{"error": "…"}`, or another API's shape (Anthropic's on /v1/messages). */
+export type ErrorBody = (error: GatewayError) => unknown;
+export const plainErrorBody: ErrorBody = (e) => ({ error: e.message });
+
 /** The REST edge's one error mapper. */
-export function sendError(res: ServerResponse, error: unknown): void {
+export function sendError(res: ServerResponse, error: unknown, body: ErrorBody = plainErrorBody): void {
   const e = toGatewayError(error);
   if (res.destroyed) return; // the client is gone: nobody to tell
   if (res.headersSent) {
@@ -72,5 +76,5 @@ export function sendError(res: ServerResponse, error: unknown): void {
   // A body we stopped reading (413) would otherwise keep the connection busy.
   const headers: Record<string, string> = { ...e.headers };
   if (e.status === 413) headers.connection = 'close';
-  sendJson(res, e.status, { error: e.message }, headers);
+  sendJson(res, e.status, body(e), headers);
 }

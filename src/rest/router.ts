@@ -7,7 +7,11 @@ import type { CallContext, Gateway } from '../gateway.js';
 import { GatewayError, NotFoundError } from '../errors.js';
 import { chatCompletions } from './chat.js';
 import { embeddings } from './embeddings.js';
-import { sendJson } from './http.js';
+import { imageGenerations } from './images.js';
+import { messages } from './messages.js';
+import { responses } from './responses.js';
+import { plainErrorBody, sendJson, type ErrorBody } from './http.js';
+import { anthropicError } from '../messages/errors.js';
 import { proxy } from './proxy.js';
 
 export function createRestHandler(gateway: Gateway, maxBody: number) {
@@ -17,6 +21,18 @@ export function createRestHandler(gateway: Gateway, maxBody: number) {
     if (path === '/v1/chat/completions') {
       allow(method, 'POST');
       return chatCompletions(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
+    }
+    if (path === '/v1/messages') {
+      allow(method, 'POST');
+      return messages(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
+    }
+    if (path === '/v1/responses') {
+      allow(method, 'POST');
+      return responses(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
+    }
+    if (path === '/v1/images/generations') {
+      allow(method, 'POST');
+      return imageGenerations(gateway, req, res, new URLSearchParams(query), maxBody, ctx);
     }
     if (path === '/v1/embeddings') {
       allow(method, 'POST');
@@ -31,6 +47,21 @@ export function createRestHandler(gateway: Gateway, maxBody: number) {
     if (path.startsWith('/proxy/')) return proxy(gateway, req, res, path, query, maxBody, ctx);
     throw new NotFoundError(`No route for ${method} ${path}`);
   };
+}
+
+/** How errors on `path` are worded: Anthropic's shape on its door, the contract's everywhere else. */
+export function errorBodyFor(path: string): ErrorBody {
+  return path === '/v1/messages' ? anthropicError : plainErrorBody;
+}
+
+/**
+ * The caller's credentials: `Authorization`, or on the Messages door the `x-api-key` the Anthropic
+ * SDK sends when it is given an API key (the gateway's token, then).
+ */
+export function authorizationOf(req: IncomingMessage, path: string): string | undefined {
+  const apiKey = req.headers['x-api-key'];
+  if (req.headers.authorization || path !== '/v1/messages' || typeof apiKey !== 'string' || apiKey === '') return req.headers.authorization;
+  return `Bearer ${apiKey}`;
 }
 
 function allow(method: string, expected: string): void {

@@ -9,6 +9,7 @@ import './chat-input.js';
 import './chat.js';
 import './chat-stream.js';
 import './embeddings.js';
+import './images.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

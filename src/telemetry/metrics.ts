@@ -113,9 +113,9 @@ export class Metrics {
   tokens(operation: string, subject: string, provider: string, model: string, input: number, output: number): void {
     this.tokenUsage.observe([operation, provider, model, 'input'], input);
     // Embeddings produce no output tokens: no zero observation for them.
-    if (operation === 'chat') this.tokenUsage.observe([operation, provider, model, 'output'], output);
+    if (operation !== 'embeddings') this.tokenUsage.observe([operation, provider, model, 'output'], output);
     this.subjectTokens.inc([subject, provider, model, 'input'], input);
-    if (operation === 'chat') this.subjectTokens.inc([subject, provider, model, 'output'], output);
+    if (operation !== 'embeddings') this.subjectTokens.inc([subject, provider, model, 'output'], output);
   }
 
   request(subject: string, provider: string, model: string, outcome: string): void {

@@ -29,6 +29,12 @@ export interface FakeProviderOptions {
   /** Where the chat endpoint lives below basePath (cohere: /compatibility/v1/chat/completions). */
   chatPath?: string;
   modelsPath?: string;
+  /** Where this fake serves Anthropic's Messages API (default: `/messages` below basePath, for the anthropic flavor only). */
+  messagesPath?: string;
+  /** Where this fake serves OpenAI's Responses API (default `/responses` below basePath); `false`: not at all. */
+  responsesPath?: string | false;
+  /** OpenAI's images API at `/images/generations` below basePath: OpenAI's format, or Z.ai's (URLs only, no n). */
+  images?: 'openai' | 'zai' | false;
   /** The embeddings endpoint and its dialect (default: OpenAI's, at `/embeddings`). */
   embeddings?: { path?: string; format?: EmbeddingsFormat; base64?: boolean };
 }
@@ -55,6 +61,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const modelsPath = basePath + (options.modelsPath ?? defaultModelsPath(flavor));
   const models = options.models ?? ['model-a', 'model-b'];
   const embeddingsPath = basePath + (options.embeddings?.path ?? '/embeddings');
+  const responsesPath = options.responsesPath === false ? undefined : basePath + (options.responsesPath ?? '/responses');
+  const imagesFormat = options.images ?? 'openai';
+  const messagesPath = options.messagesPath ?? (flavor === 'anthropic' ? `${basePath}/messages` : undefined);
   const embeddingsFormat = options.embeddings?.format ?? 'openai';
   const embeddingsBase64 = options.embeddings?.base64 ?? true;
   const requests: RecordedRequest[] = [];
@@ -85,6 +94,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
     if (req.method === 'POST' && path === chatPath) return chat(json, res);
     if (req.method === 'POST' && path === embeddingsPath) return embed(embeddingsFormat, embeddingsBase64, json, res);
+    if (req.method === 'POST' && path === messagesPath) return anthropicMessages(json, res);
+    if (req.method === 'POST' && path === responsesPath) return openaiResponses(json, res);
+    if (req.method === 'POST' && imagesFormat && path === `${basePath}/images/generations`) return images(imagesFormat, json, res);
     if (path === `${basePath}/echo`) return send(res, 200, { method: req.method, query: req.url, body });
     send(res, 404, { error: { message: `fake has no route ${req.method} ${req.url}`, type: 'not_found' } });
   });
@@ -265,6 +277,98 @@ function usageFor(request: any, reply: Reply) {
     prompt_tokens_details: { cached_tokens: Math.floor(prompt / 2), audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: request?.reasoning_effort ? Math.floor(completion / 3) : 0, audio_tokens: 0 },
   };
+}
+
+/** Anthropic's Messages API: a message, or its event stream, answering the last user text (or calling the first tool). */
+function anthropicMessages(request: any, res: ServerResponse): void {
+  const model: string = request?.model ?? '';
+  const failure = /^fail-(\d{3})$/.exec(model);
+  if (failure) {
+    const status = Number(failure[1]);
+    return send(res, status, { type: 'error', error: { type: status === 529 ? 'overloaded_error' : 'api_error', message: `fake failure ${status}` } });
+  }
+  if (!Number.isInteger(request?.max_tokens)) return send(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });
+  const last = [...(request.messages ?? [])].reverse().find((m: any) => m.role === 'user');
+  const said = typeof last?.content === 'string' ? last.content : (last?.content ?? []).filter((b: any) => b.type === 'text').map((b: any) => b.text).join('');
+  const tool = Array.isArray(request.tools) && request.tools.length > 0 && request.tool_choice?.type !== 'none' ? request.tools[0] : undefined;
+  const text = `You said: ${said}`;
+  const usage = { input_tokens: JSON.stringify(request.messages).length, output_tokens: text.length, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+  const message = {
+    id: 'msg_fake123',
+    type: 'message',
+    role: 'assistant',
+    model,
+    content: tool ? [{ type: 'tool_use', id: 'toolu_fake1', name: tool.name, input: { location: 'Paris' } }] : [{ type: 'text', text }],
+    stop_reason: tool ? 'tool_use' : 'end_turn',
+    stop_sequence: null,
+    usage,
+  };
+  if (!request.stream) return send(res, 200, message);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const event = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const frames = [event('message_start', { message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }), event('ping', {})];
+  if (tool) {
+    frames.push(event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_fake1', name: tool.name, input: {} } }));
+    for (const piece of ['{"locat', 'ion": "Par', 'is"}']) frames.push(event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: piece } }));
+  } else {
+    frames.push(event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    for (const word of text.split(/(?<= )/)) frames.push(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: word } }));
+  }
+  frames.push(event('content_block_stop', { index: 0 }));
+  frames.push(event('message_delta', { delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }));
+  frames.push(event('message_stop', {}));
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    if (i === frames.length) return void res.end();
+    res.write(frames[i++]);
+    setImmediate(next);
+  };
+  next();
+}
+
+/** OpenAI's Responses API (stateless): a response, or its event stream, answering the input's last user text. */
+function openaiResponses(request: any, res: ServerResponse): void {
+  const model: string = request?.model ?? '';
+  const failure = /^fail-(\d{3})$/.exec(model);
+  if (failure) return send(res, Number(failure[1]), { error: { message: `fake failure ${failure[1]}`, type: 'server_error', param: null, code: null } });
+  if (request?.store !== false) return send(res, 400, { error: { message: 'fake: expected store: false from the gateway', type: 'invalid_request_error' } });
+  const input = request.input;
+  const said = typeof input === 'string' ? input : [...input].reverse().find((i: any) => i.role === 'user')?.content ?? '';
+  const text = `You said: ${typeof said === 'string' ? said : said.map((p: any) => p.text ?? '').join('')}`;
+  const usage = { input_tokens: JSON.stringify(input).length, input_tokens_details: { cached_tokens: 0 }, output_tokens: text.length, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: JSON.stringify(input).length + text.length };
+  const item = { type: 'message', id: 'msg_fake', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
+  const response = { id: 'resp_fake', object: 'response', created_at: CREATED, status: 'completed', model, output: [item], usage, store: false, error: null, incomplete_details: null };
+  if (!request.stream) return send(res, 200, response);
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  let seq = 0;
+  const event = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const frames = [
+    event('response.created', { response: { ...response, status: 'in_progress', output: [], usage: null } }),
+    event('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress', content: [] } }),
+    event('response.content_part.added', { item_id: 'msg_fake', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }),
+    ...text.split(/(?<= )/).map((delta) => event('response.output_text.delta', { item_id: 'msg_fake', output_index: 0, content_index: 0, delta })),
+    event('response.output_text.done', { item_id: 'msg_fake', output_index: 0, content_index: 0, text }),
+    event('response.output_item.done', { output_index: 0, item }),
+    event('response.completed', { response }),
+  ];
+  res.end(frames.join(''));
+}
+
+/** OpenAI's images API; Z.ai's variant answers one URL and refuses fields it does not take. */
+function images(format: 'openai' | 'zai', request: any, res: ServerResponse): void {
+  const model: string = request?.model ?? '';
+  const failure = /^fail-(\d{3})$/.exec(model);
+  if (failure) return send(res, Number(failure[1]), { error: { message: `fake failure ${failure[1]}`, type: 'server_error' } });
+  if (format === 'zai') {
+    const unknown = Object.keys(request ?? {}).filter((k) => !['model', 'prompt', 'quality', 'size', 'user_id'].includes(k));
+    if (unknown.length) return send(res, 400, { error: { code: '1214', message: `unknown parameters: ${unknown.join(', ')}` } });
+    return send(res, 200, { created: CREATED, data: [{ url: `https://images.example/${encodeURIComponent(request.prompt)}.png` }], content_filter: [] });
+  }
+  const n = request.n ?? 1;
+  const b64 = model.startsWith('gpt-image') || request.response_format === 'b64_json';
+  const data = Array.from({ length: n }, (_, i) => (b64 ? { b64_json: Buffer.from(`png:${request.prompt}:${i}`).toString('base64') } : { url: `https://images.example/${i}.png`, revised_prompt: `A picture of ${request.prompt}` }));
+  send(res, 200, { created: CREATED, data, ...(model.startsWith('gpt-image') && { usage: { input_tokens: request.prompt.length, output_tokens: 1056 * n, total_tokens: request.prompt.length + 1056 * n } }) });
 }
 
 /** A vector for a text: deterministic, and exact in float32 (k/1024), so base64 round trips are checkable. */
