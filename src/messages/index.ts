@@ -52,20 +52,31 @@ export async function streamMessage(gateway: Gateway, request: MessagesRequest, 
 async function* translated(chunks: AsyncGenerator<{ chunk: import('../providers/types.js').ChatCompletionChunk }>, model: string): AsyncGenerator<NativeEvent> {
   const translator = new StreamTranslator(model);
   const emit = (events: ReturnType<StreamTranslator['push']>) => events.map((e) => ({ event: e.type, data: JSON.stringify(e), parsed: e }));
-  for await (const { chunk } of chunks) yield* emit(translator.push(chunk));
-  yield* emit(translator.end());
+  let reported = false;
+  for await (const { chunk } of chunks) {
+    if (chunk.usage) reported = true;
+    yield* emit(translator.push(chunk));
+  }
+  // Without the upstream's usage the closing message_delta carries zeros: mark it, so the meter
+  // leaves the count to the gateway's estimate instead of charging nothing.
+  yield* emit(translator.end()).map((e) => (reported || e.event !== 'message_delta' ? e : { ...e, unreported: true }));
 }
 
-/** Usage from Anthropic's events: input tokens in message_start, the totals in message_delta. */
-function meter(): StreamMeter<NativeEvent> {
-  let input = 0;
-  return ({ parsed }) => {
+/**
+ * Usage from Anthropic's events: input and cache counters in message_start, cumulative totals in
+ * message_delta (a counter it leaves out keeps message_start's value).
+ */
+function meter(): StreamMeter<NativeEvent & { unreported?: boolean }> {
+  let started: Record<string, unknown> = {};
+  return ({ parsed, unreported }) => {
     if (parsed.type === 'message_start') {
-      input = Number(parsed.message?.usage?.input_tokens) || 0;
+      started = { ...parsed.message?.usage };
       return {};
     }
-    if (parsed.type === 'message_delta' && parsed.usage) {
-      return { usage: chatUsage({ input_tokens: parsed.usage.input_tokens ?? input, output_tokens: parsed.usage.output_tokens, cache_read_input_tokens: parsed.usage.cache_read_input_tokens }) };
+    if (parsed.type === 'message_delta' && parsed.usage && !unreported) {
+      const totals = { ...started };
+      for (const [key, value] of Object.entries(parsed.usage)) if (value != null) totals[key] = value;
+      return { usage: chatUsage(totals) };
     }
     if (parsed.type === 'content_block_delta') {
       const d = parsed.delta ?? {};

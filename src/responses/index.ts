@@ -45,13 +45,19 @@ async function* translated(chunks: AsyncGenerator<{ chunk: ChatCompletionChunk }
   const translator = new ResponsesStreamTranslator(request);
   const emit = (events: Record<string, any>[]) => events.map((e) => ({ event: e.type as string, data: JSON.stringify(e), parsed: e }));
   yield* emit(translator.start());
-  for await (const { chunk } of chunks) yield* emit(translator.push(chunk));
-  yield* emit(translator.end());
+  let reported = false;
+  for await (const { chunk } of chunks) {
+    if (chunk.usage) reported = true;
+    yield* emit(translator.push(chunk));
+  }
+  // Without the upstream's usage the final response carries zeros: mark it, so the meter leaves the
+  // count to the gateway's estimate instead of charging nothing.
+  yield* emit(translator.end()).map((e) => (reported || !e.event.startsWith('response.') || !e.parsed.response ? e : { ...e, unreported: true }));
 }
 
 /** Usage comes once, with the final response; text deltas count toward an estimate until then. */
-const meter: StreamMeter<NativeEvent> = ({ parsed }) => {
-  if ((parsed.type === 'response.completed' || parsed.type === 'response.incomplete') && parsed.response?.usage) return { usage: chatUsage(parsed.response.usage) };
+const meter: StreamMeter<NativeEvent & { unreported?: boolean }> = ({ parsed, unreported }) => {
+  if ((parsed.type === 'response.completed' || parsed.type === 'response.incomplete') && parsed.response?.usage && !unreported) return { usage: chatUsage(parsed.response.usage) };
   if (parsed.type === 'response.output_text.delta' || parsed.type === 'response.function_call_arguments.delta') return { text: String(parsed.delta ?? '').length };
   return {};
 };
