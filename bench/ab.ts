@@ -5,8 +5,13 @@
  * It reports CPU time per request of each gateway process (less sensitive to other load than req/s)
  * and req/s, as medians over the rounds, and B÷A. Neither dist/ is rebuilt: build both first.
  *
- * Knobs: AB_ROUNDS (5), AB_SECONDS (3 per run).
+ * Knobs: AB_ROUNDS (5), AB_SECONDS (3 per run), AB_ENV_A / AB_ENV_B (JSON objects of extra environment
+ * for one side: compare two configurations of one build with `npx tsx bench/ab.ts .`). Both sides run
+ * with the usage ledger off unless their AB_ENV says otherwise; `{"USAGE_DATABASE_URL":"pglite"}`
+ * gives that side a fresh embedded database in a temporary directory.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
 import { GQL_BODY, load, median, REST_BODY, ROOT, startChild, startUpstream, type Child, type Target } from './lib.js';
@@ -33,8 +38,13 @@ const env = (extra: Record<string, string> = {}) => ({
   NODE_ENV: 'production',
   ...extra,
 });
-const a = await startChild('A (this checkout)', [join(ROOT, 'dist/main.js')], env());
-const b = await startChild(`B (${other})`, [join(resolve(other), 'dist/main.js')], env());
+const sideEnv = (name: string): Record<string, string> => {
+  const extra = JSON.parse(process.env[name] ?? '{}') as Record<string, string>;
+  if (extra.USAGE_DATABASE_URL === 'pglite') extra.USAGE_DATABASE_URL = `pglite://${mkdtempSync(join(tmpdir(), 'ab-ledger-'))}`;
+  return { USAGE_DATABASE_URL: 'off', ...extra };
+};
+const a = await startChild('A (this checkout)', [join(ROOT, 'dist/main.js')], env(sideEnv('AB_ENV_A')));
+const b = await startChild(`B (${other})`, [join(resolve(other), 'dist/main.js')], env(sideEnv('AB_ENV_B')));
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 const targets = (g: Child): Target[] => [
   { name: 'REST JSON, auth on', url: `${g.url}/v1/chat/completions`, headers, body: REST_BODY, pid: g.pid },

@@ -3,7 +3,8 @@
  * autocannon runs with exact latencies, a small SSE client, statistics, and the gateway build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -136,6 +137,8 @@ export interface GatewayOptions {
   fromSource?: boolean;
   /** NODE_ENV for the gateway: `production` as in the Docker image, unless BENCH_NODE_ENV says otherwise. */
   nodeEnv?: string;
+  /** The usage ledger (default: the embedded one, in a temporary directory; `off` for none). */
+  usageDatabaseUrl?: string;
 }
 
 export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
@@ -147,6 +150,8 @@ export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
     OPENAI_API_KEY: 'k',
     ENABLE_AUTH: o.issuer ? 'true' : 'false',
     NODE_ENV: o.nodeEnv ?? process.env.BENCH_NODE_ENV ?? 'production',
+    // The default (an embedded ledger in ./data/usage) would write into the checkout: a temporary one instead.
+    USAGE_DATABASE_URL: o.usageDatabaseUrl ?? `pglite://${mkdtempSync(join(tmpdir(), 'bench-ledger-'))}`,
   };
   if (o.issuer) env.OIDC_ISSUER_URL = o.issuer;
   const entry = o.fromSource ? [...TSX, join(ROOT, 'src/main.ts')] : [join(ROOT, 'dist/main.js')];

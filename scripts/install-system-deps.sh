@@ -2,10 +2,10 @@
 # Debian packages the tests need that a fresh machine may lack. Idempotent: installs only what is missing.
 #   bash scripts/install-system-deps.sh                 everything (CI, a new developer machine)
 #   bash scripts/install-system-deps.sh redis kustomize only these (what `npm test` needs; its global set-up calls this)
-# Names: chromium, keycloak (java, maven, unzip), redis, kustomize.
+# Names: chromium, keycloak (java, maven, unzip), redis, postgres (Debian's postgresql server), kustomize.
 set -euo pipefail
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(chromium keycloak redis kustomize)
+[ ${#wanted[@]} -eq 0 ] && wanted=(chromium keycloak redis postgres kustomize)
 missing=()
 for want in "${wanted[@]}"; do
   case "$want" in
@@ -15,8 +15,9 @@ for want in "${wanted[@]}"; do
       command -v mvn >/dev/null || missing+=(maven)
       command -v java >/dev/null || missing+=(openjdk-17-jre-headless) ;;
     redis) command -v redis-server >/dev/null || missing+=(redis-server) ;;
+    postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql) ;;
     kustomize) ;;
-    *) echo "install-system-deps: unknown name '$want' (chromium, keycloak, redis, kustomize)" >&2; exit 2 ;;
+    *) echo "install-system-deps: unknown name '$want' (chromium, keycloak, redis, postgres, kustomize)" >&2; exit 2 ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then

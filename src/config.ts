@@ -75,6 +75,22 @@ export interface Config {
   readonly corsOrigins: readonly string[] | '*';
   /** Trusted documents by sha256 id, from GRAPHQL_PERSISTED_DOCUMENTS; undefined when not set. */
   readonly persistedDocuments: PersistedDocumentsConfig | undefined;
+  readonly usage: UsageConfig;
+}
+
+export interface UsageConfig {
+  /** `pglite://<dir>` (embedded, one replica), `postgres://…` (shared), or undefined when `off`. */
+  readonly databaseUrl: string | undefined;
+  /** USD per million tokens by `provider/model` pattern, over the built-in table. */
+  readonly prices: Readonly<Record<string, { input: number; output: number; cachedInput?: number }>>;
+  /** Per subject and UTC day; 0 = no limit. */
+  readonly spendLimitUsdPerDay: number;
+  readonly spendLimitOverrides: ReadonlyMap<string, number>;
+  /** The role (realm, or `client:role`) that may read everyone's usage. */
+  readonly adminRole: string;
+  /** Records held while the database is away; past it the oldest are dropped (and counted). */
+  readonly bufferSize: number;
+  readonly flushIntervalMs: number;
 }
 
 export interface PersistedDocumentsConfig {
@@ -266,6 +282,20 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
   const persistedMode = enumerated('allow', 'GRAPHQL_PERSISTED_DOCUMENTS_MODE', ['allow', 'only'] as const);
   if (!persistedPath && env.GRAPHQL_PERSISTED_DOCUMENTS_MODE) problems.push('GRAPHQL_PERSISTED_DOCUMENTS_MODE needs GRAPHQL_PERSISTED_DOCUMENTS (the file of trusted documents)');
   const documents = persistedPath ? readPersistedDocuments(persistedPath, problems) : undefined;
+  const usageUrl = str('pglite://./data/usage', 'USAGE_DATABASE_URL').trim();
+  if (usageUrl !== 'off' && !/^(pglite:\/\/.+|postgres(ql)?:\/\/\S+)$/.test(usageUrl)) {
+    problems.push(`USAGE_DATABASE_URL must be pglite://<directory>, postgres://user:password@host:5432/db or off (now ${JSON.stringify(usageUrl)})`);
+  }
+  const usd = z.number().finite().min(0);
+  const prices = json(
+    'MODEL_PRICES',
+    z.record(z.string().regex(/^[^\s/]+\/\S+$/, 'a pattern is provider/model, globs (*) allowed'), z.strictObject({ input: usd, output: usd, cachedInput: usd.optional() })),
+    '{"openai/gpt-4o":{"input":2.5,"output":10,"cachedInput":1.25},"groq/*":{"input":0.05,"output":0.08}}',
+  );
+  const spendOverrides = json('SPEND_LIMIT_OVERRIDES', z.record(z.string().min(1), usd), '{"reporting-bot":5,"ci":0}');
+  const spendRaw = env.SPEND_LIMIT_USD_PER_DAY;
+  const spendLimit = spendRaw === undefined || spendRaw === '' ? 0 : Number(spendRaw);
+  if (!Number.isFinite(spendLimit) || spendLimit < 0) problems.push(`SPEND_LIMIT_USD_PER_DAY=${JSON.stringify(spendRaw)} must be a number of dollars, 0 or more (e.g. 5 or 12.50)`);
 
   const config: Config = {
     environment: str('production', 'ENVIRONMENT'),
@@ -304,6 +334,15 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
     metricsEnabled: bool(true, 'METRICS_ENABLED'),
     corsOrigins,
     persistedDocuments: persistedPath && documents ? { path: persistedPath, mode: persistedMode, documents } : undefined,
+    usage: {
+      databaseUrl: usageUrl === 'off' ? undefined : usageUrl,
+      prices: prices ?? {},
+      spendLimitUsdPerDay: Number.isFinite(spendLimit) && spendLimit > 0 ? spendLimit : 0,
+      spendLimitOverrides: new Map(Object.entries(spendOverrides ?? {})),
+      adminRole: str('gateway-admin', 'USAGE_ADMIN_ROLE'),
+      bufferSize: integer(10_000, 'USAGE_BUFFER_SIZE', 1, 10_000_000),
+      flushIntervalMs: duration('1s', 'USAGE_FLUSH_INTERVAL'),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

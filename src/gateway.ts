@@ -11,6 +11,9 @@ import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, UpstreamE
 import type { Logger } from './logger.js';
 import { ModelAccess } from './policy/access.js';
 import { RateLimits, type BudgetState } from './policy/limits.js';
+import { SpendLimits } from './policy/spend.js';
+import { UsageLedger } from './ledger/ledger.js';
+import { PriceBook } from './ledger/prices.js';
 import { Provider } from './providers/provider.js';
 import { PROVIDERS } from './providers/catalog.js';
 import type { ChatCompletionChunk, ChatRequest, EmbeddingsRequest, Model, StreamChunk, Usage } from './providers/types.js';
@@ -30,6 +33,8 @@ export interface CallContext {
   readonly signal?: AbortSignal;
   /** Each provider call this request made is appended here (read by logs, headers, GraphQL extensions). */
   readonly calls?: CallRecord[];
+  /** The request's id, kept with its usage records. */
+  readonly requestId?: string;
 }
 
 /** What a call asks of a provider (OpenTelemetry's gen_ai.operation.name). */
@@ -46,10 +51,22 @@ export interface CallRecord {
   /** Targets tried, the serving one included. */
   attempts: number;
   subject: string;
+  /** The OAuth client (`azp`) of the caller's token. */
+  client?: string;
+  requestId?: string;
+  /** When the call began: wall clock (for the ledger) and monotonic (for durations). */
+  startedAt: number;
+  started: number;
+  /** Time to the first chunk of a stream, ms. */
+  ttftMs?: number;
   /** Time spent waiting on providers, ms (failed attempts included). */
   upstreamMs: number;
   promptTokens?: number;
   completionTokens?: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+  /** What the call cost, USD (0 when the model has no price). */
+  costUsd?: number;
   /** The stream ended without the provider reporting usage; tokens were estimated from the text. */
   tokensEstimated?: boolean;
   /** Error code when the call failed. */
@@ -85,6 +102,9 @@ export function callLogFields(calls: readonly CallRecord[]): Record<string, unkn
   };
   if (last.alias) Object.assign(fields, { alias: last.alias, attempts: last.attempts });
   if (last.tokensEstimated) fields.tokensEstimated = true;
+  let cost = 0;
+  for (const call of calls) cost += call.costUsd ?? 0;
+  if (cost > 0) fields.costUsd = Math.round(cost * 1e6) / 1e6;
   if (last.error) fields.error = last.error;
   if (calls.length > 1) fields.calls = calls.length;
   return fields;
@@ -104,6 +124,11 @@ export class Gateway {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly metrics: Metrics;
   readonly limits: RateLimits;
+  readonly spend: SpendLimits;
+  readonly ledger: UsageLedger;
+  readonly prices: PriceBook;
+  /** The role (realm, or `client:role`) that reads everyone's usage. */
+  readonly usageAdminRole: string;
   readonly access: ModelAccess;
   private readonly allowed: ReadonlySet<string>;
   private readonly disallowed: ReadonlySet<string>;
@@ -122,6 +147,10 @@ export class Gateway {
     this.metrics = new Metrics();
     this.access = new ModelAccess(config.modelAccess);
     this.limits = new RateLimits(config.limits, logger, this.metrics);
+    this.spend = new SpendLimits(config.usage, config.limits, logger, this.metrics);
+    this.ledger = new UsageLedger(config.usage, logger, this.metrics);
+    this.prices = new PriceBook(config.usage.prices);
+    this.usageAdminRole = config.usage.adminRole;
   }
 
   /** A configured provider by id, or a 4xx saying what is wrong. */
@@ -264,17 +293,29 @@ export class Gateway {
     const subject = this.limits.subjectOf(ctx.identity);
     const record = this.begin(operation, routes[0]!, alias, subject, ctx);
     try {
-      const admitted = this.limits.admit(subject);
-      if (admitted) record.budget = await admitted;
+      await this.admit(record);
       const { route, result, ms } = await this.firstServing(routes, record, ctx, send);
       const usage = usageOf(result);
       const charged = this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
       if (charged) await charged;
+      const ended = this.end(record);
+      if (ended) await ended;
       return { route, result, record };
     } catch (error) {
-      this.fail(record, error);
+      if (record.error === undefined) {
+        this.fail(record, error);
+        void this.end(record);
+      }
       throw error;
     }
+  }
+
+  /** The subject's budgets (per minute) and spend limit (per day), before any provider is asked. */
+  private async admit(record: CallRecord): Promise<void> {
+    const admitted = this.limits.admit(record.subject);
+    if (admitted) record.budget = await admitted;
+    const spend = this.spend.admit(record.subject);
+    if (spend) await spend;
   }
 
   /**
@@ -305,11 +346,11 @@ export class Gateway {
     const started = performance.now();
     let opened: { route: Route; result: AsyncGenerator<T>; ms: number };
     try {
-      const admitted = this.limits.admit(subject);
-      if (admitted) record.budget = await admitted;
+      await this.admit(record);
       opened = await this.firstServing(routes, record, ctx, open);
     } catch (error) {
       this.fail(record, error);
+      void this.end(record);
       throw error;
     }
     const { route, result, ms } = opened;
@@ -321,9 +362,17 @@ export class Gateway {
     return { route, items, record };
   }
 
+  /** Starts background work: the usage ledger's writer (its database opens in the background). */
+  start(): void {
+    this.ledger.start();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.providers.values()].map((p) => p.close()));
+    // Calls cut by the shutdown have recorded themselves by now: write what the ledger holds.
+    await this.ledger.close();
     await this.limits.close();
+    await this.spend.close();
   }
 
   /** Tries targets in order; moves on only when a target failed before answering (no byte served). */
@@ -351,8 +400,19 @@ export class Gateway {
   }
 
   private begin(operation: Operation, route: Route, alias: string | undefined, subject: string, ctx: CallContext): CallRecord {
-    const record: CallRecord = { operation, provider: route.provider.id, model: route.model, attempts: 0, subject, upstreamMs: 0 };
+    const record: CallRecord = {
+      operation,
+      provider: route.provider.id,
+      model: route.model,
+      attempts: 0,
+      subject,
+      upstreamMs: 0,
+      startedAt: Date.now(),
+      started: performance.now(),
+    };
     if (alias) record.alias = alias;
+    if (ctx.identity?.clientId) record.client = ctx.identity.clientId;
+    if (ctx.requestId) record.requestId = ctx.requestId;
     ctx.calls?.push(record);
     return record;
   }
@@ -361,7 +421,7 @@ export class Gateway {
    * `operationMs`: the serving target's own time (failed attempts before it are not part of it).
    * Returns the token charge to wait for, if there is one.
    */
-  private finish(record: CallRecord, route: Route, tokens: { input: number; output: number } | undefined, operationMs: number): Promise<unknown> | undefined {
+  private finish(record: CallRecord, route: Route, tokens: TokenCount | undefined, operationMs: number): Promise<unknown> | undefined {
     record.provider = route.provider.id;
     record.model = route.model;
     this.metrics.operation(record.operation, route.provider.id, route.model, operationMs / 1000);
@@ -379,14 +439,49 @@ export class Gateway {
    * Charged before the answer is complete (JSON sent, stream's last frame), so the subject's next
    * request — on any replica — already sees it. Costs one store round trip, only with token budgets.
    */
-  private account(record: CallRecord, tokens: { input: number; output: number }): Promise<unknown> | undefined {
+  private account(record: CallRecord, tokens: TokenCount): Promise<unknown> | undefined {
     record.promptTokens = tokens.input;
     record.completionTokens = tokens.output;
+    if (tokens.cached) record.cachedTokens = tokens.cached;
+    if (tokens.reasoning) record.reasoningTokens = tokens.reasoning;
     this.metrics.tokens(record.operation, record.subject, record.provider, record.model, tokens.input, tokens.output);
     const charged = this.limits.charge(record.subject, tokens.input + tokens.output);
     return charged?.then((window) => {
       if (window && record.budget) record.budget.tokens = window;
     });
+  }
+
+  /**
+   * The end of every call, served or failed, once its tokens are known: its cost, the cost metric,
+   * its usage record (written off the request path) and its charge against the daily spend limit —
+   * the one charge waited for, so the subject's next call already sees it.
+   */
+  private end(record: CallRecord): Promise<void> | undefined {
+    const tokens = { input: record.promptTokens ?? 0, output: record.completionTokens ?? 0, cached: record.cachedTokens ?? 0 };
+    const { usd, priced } = this.prices.cost(record.provider, record.model, tokens);
+    record.costUsd = usd;
+    this.metrics.cost(record.subject, record.provider, record.model, usd);
+    this.ledger.record({
+      at: new Date(record.startedAt),
+      requestId: record.requestId,
+      subject: record.subject,
+      client: record.client,
+      operation: record.operation,
+      provider: record.provider,
+      model: record.model,
+      alias: record.alias,
+      promptTokens: tokens.input,
+      completionTokens: tokens.output,
+      cachedTokens: tokens.cached,
+      reasoningTokens: record.reasoningTokens ?? 0,
+      tokensEstimated: record.tokensEstimated ?? false,
+      latencyMs: performance.now() - record.started,
+      ttftMs: record.ttftMs,
+      status: record.error ?? 'ok',
+      costUsd: usd,
+      priced,
+    });
+    return this.spend.charge(record.subject, usd);
   }
 
   /** Relays a stream's items unchanged while noting first-item time and usage; records the call at its end. */
@@ -407,7 +502,9 @@ export class Gateway {
       for await (const item of items) {
         if (first) {
           first = false;
-          this.metrics.firstChunk(route.provider.id, route.model, (performance.now() - timing.started) / 1000);
+          const now = performance.now();
+          this.metrics.firstChunk(route.provider.id, route.model, (now - timing.started) / 1000);
+          record.ttftMs = now - record.started;
         }
         const seen = meter(item);
         if (seen.usage) {
@@ -426,7 +523,7 @@ export class Gateway {
       const operationMs = timing.headersMs + streaming;
       // Usage as reported; if the stream ended without it (cut, client gone, provider that never
       // sends it), an estimate at ~4 characters per token, so budgets can't be dodged by leaving early.
-      const tokens = reported ? tokensOf(usage) : { input: Math.ceil(promptChars / 4), output: Math.ceil(text / 4) };
+      const tokens: TokenCount = reported ? tokensOf(usage) : { input: Math.ceil(promptChars / 4), output: Math.ceil(text / 4) };
       if (!reported) record.tokensEstimated = true;
       let charged: Promise<unknown> | undefined;
       if (failure === undefined) charged = this.finish(record, route, tokens, operationMs);
@@ -436,6 +533,8 @@ export class Gateway {
         charged = this.account(record, tokens);
       }
       if (charged) await charged;
+      const ended = this.end(record);
+      if (ended) await ended;
     }
   }
 
@@ -456,10 +555,19 @@ function worthAnotherTarget(error: unknown): boolean {
   return error.code === 'UPSTREAM_ERROR'; // unreachable (502)
 }
 
-function tokensOf(usage: Partial<Usage>): { input: number; output: number } {
+interface TokenCount {
+  input: number;
+  output: number;
+  cached?: number;
+  reasoning?: number;
+}
+
+function tokensOf(usage: Partial<Usage>): TokenCount {
   const input = Number(usage.prompt_tokens) || 0;
   const output = Number(usage.completion_tokens) || Math.max(0, (Number(usage.total_tokens) || 0) - input);
-  return { input, output };
+  const cached = Number((usage.prompt_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens) || 0;
+  const reasoning = Number((usage.completion_tokens_details as { reasoning_tokens?: unknown } | undefined)?.reasoning_tokens) || 0;
+  return { input, output, cached, reasoning };
 }
 
 function deltaLength(choices: ChatCompletionChunk['choices']): number {

@@ -46,6 +46,7 @@ export interface StartOptions {
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<GatewayServer> {
   const logger = options.logger ?? createLogger(config.environment);
   const gateway = new Gateway(config, logger);
+  gateway.start();
   const lifecycle = new Lifecycle();
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
   const cors = createCors(config.corsOrigins);
@@ -107,11 +108,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
             let body = await readGraphQLBody(req, config.server.maxRequestBodySize);
             // A persisted id becomes its document here for the direct paths; Yoga resolves its own.
             if (trusted.enabled && isOperationObject(body)) body = trusted.resolve(body);
-            const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls };
+            const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls, requestId };
             if (await tryFastPath(direct)) return;
             if (await trySseSubscription(direct, logger)) return;
           }
-          return void (await yoga(req, res, { auth, signal, calls }));
+          return void (await yoga(req, res, { auth, signal, calls, requestId }));
         } catch (error) {
           return sendGraphQLError(res, error);
         } finally {
@@ -119,7 +120,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         }
       }
       identity = await authenticate(authorizationOf(req, path));
-      await rest(req, res, path, query, { identity, signal, calls });
+      await rest(req, res, path, query, { identity, signal, calls, requestId });
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error, errorBodyFor(path));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -99,11 +100,33 @@ function env(container: IContainer, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value;
 }
 
-/** What the gateway process sees from its manifests: the ConfigMap plus the Secret (envFrom). */
+/** A rendered Secret's values (stringData over base64 data, as the API server merges them). */
+function secretData(namespace: string, name: string): Record<string, string> {
+  const secret = find('Secret', namespace, name) as { data?: Record<string, string>; stringData?: Record<string, string> };
+  const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  return { ...data, ...secret.stringData };
+}
+
+/** A container's `env` entries as the kubelet resolves them (`value`, or a key of a rendered Secret/ConfigMap). */
+function containerEnv(container: IContainer, namespace: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    const secretRef = e.valueFrom?.secretKeyRef;
+    const configMapRef = e.valueFrom?.configMapKeyRef;
+    let value: string | undefined = e.value;
+    if (secretRef) value = secretData(namespace, secretRef.name!)[secretRef.key];
+    else if (configMapRef) value = (find('ConfigMap', namespace, configMapRef.name!) as { data?: Record<string, string> }).data?.[configMapRef.key];
+    if (value === undefined) throw new Error(`env ${e.name} of container ${container.name} resolves to nothing`);
+    out[e.name] = value;
+  }
+  return out;
+}
+
+/** What the gateway process sees from its manifests: the ConfigMap plus the Secret (envFrom), then its own `env` (which wins). */
 function manifestEnv(): Record<string, string> {
   const cm = find('ConfigMap', 'inference-gateway', 'inference-gateway') as { data?: Record<string, string> };
   const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
-  return { ...cm.data, ...secret.stringData };
+  return { ...cm.data, ...secret.stringData, ...containerEnv(gatewayContainer(), 'inference-gateway') };
 }
 const gatewayConfig = (): Config => loadConfig(manifestEnv());
 
@@ -118,6 +141,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
@@ -139,6 +163,11 @@ describe('k8s/ renders and is schema-valid', () => {
         'Deployment inference-gateway/redis',
         'Service inference-gateway/redis',
         'NetworkPolicy inference-gateway/redis',
+        'StatefulSet inference-gateway/usage-postgres',
+        'Service inference-gateway/usage-postgres',
+        'Secret inference-gateway/usage-postgres',
+        'NetworkPolicy inference-gateway/usage-postgres',
+        'ConfigMap inference-gateway/inference-gateway-dashboard',
         'Namespace /keycloak',
         'ConfigMap keycloak/keycloak-realm',
         'Deployment keycloak/keycloak',
@@ -181,6 +210,9 @@ describe('the gateway manifests agree with the gateway config parser', () => {
     const cm = find('ConfigMap', 'inference-gateway', 'inference-gateway') as { data?: Record<string, string> };
     const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
     expect(Object.keys(cm.data ?? {}).filter((k) => k in (secret.stringData ?? {}))).toEqual([]);
+    // Nor in one of them and the container's own env (which would silently win).
+    const own = (gatewayContainer().env ?? []).map((e) => e.name);
+    expect(own.filter((k) => k in (cm.data ?? {}) || k in (secret.stringData ?? {}))).toEqual([]);
   });
 
   it('turns auth on for the Keycloak client `inference-gateway-client`', () => {
@@ -333,6 +365,137 @@ describe('operations: shared limits in Redis, metrics', () => {
     expect(annotations['prometheus.io/path']).toBe('/metrics');
     expect(Number(annotations['prometheus.io/port'])).toBe(gatewayConfig().server.port);
     expect(gatewayConfig().metricsEnabled).toBe(true);
+  });
+});
+
+describe('usage ledger: Postgres for every replica', () => {
+  const NS = 'inference-gateway';
+  const postgres = () => new StatefulSet(find('StatefulSet', NS, 'usage-postgres') as never);
+  const postgresPod = () => postgres().spec?.template.spec;
+  const postgresContainer = () => only(postgresPod()?.containers, 'postgres containers');
+  const postgresService = () => new Service(find('Service', NS, 'usage-postgres') as never);
+  const ledgerUrlText = () => containerEnv(gatewayContainer(), NS).USAGE_DATABASE_URL ?? 'missing://';
+  const ledgerUrl = () => new URL(ledgerUrlText());
+  /** Labels of every pod template rendered into the namespace, by workload. */
+  const podTemplates = () =>
+    objects()
+      .filter((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata.namespace === NS)
+      .map((o) => ({ id: `${o.kind} ${o.metadata.name}`, labels: (o as { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } }).spec?.template?.metadata?.labels ?? {} }));
+  const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+    selector !== undefined && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it('gives the gateway USAGE_DATABASE_URL from the usage-postgres Secret (which Postgres takes its password from)', () => {
+    const ref = gatewayContainer().env?.find((e) => e.name === 'USAGE_DATABASE_URL')?.valueFrom?.secretKeyRef;
+    expect(ref).toMatchObject({ name: 'usage-postgres', key: 'USAGE_DATABASE_URL' });
+    expect(ref?.optional, 'a gateway without its ledger must not start silently').not.toBe(true);
+    const pgRef = postgresContainer().env?.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef;
+    expect(pgRef).toMatchObject({ name: 'usage-postgres', key: 'POSTGRES_PASSWORD' });
+  });
+
+  it("the URL resolves to the usage-postgres Service's DNS name and port, which reach the Postgres pods on 5432", () => {
+    const url = ledgerUrl();
+    const svc = postgresService();
+    expect(url.protocol).toMatch(/^postgres(ql)?:$/);
+    expect([`${svc.metadata?.name}.${svc.metadata?.namespace}.svc`, `${svc.metadata?.name}.${svc.metadata?.namespace}.svc.cluster.local`]).toContain(url.hostname);
+    const port = only(svc.spec?.ports, 'postgres service ports');
+    expect(Number(url.port || 5432)).toBe(port.port);
+    expect(resolvePort(postgresContainer(), port.targetPort)).toBe(5432);
+    expect(postgres().spec?.template.metadata?.labels).toMatchObject(svc.spec?.selector ?? { selector: 'missing' });
+    expect(postgres().spec?.serviceName).toBe(svc.metadata?.name);
+  });
+
+  it('the URL carries the user, password and database Postgres initialises', () => {
+    const url = ledgerUrl();
+    const pg = containerEnv(postgresContainer(), NS);
+    expect(decodeURIComponent(url.username)).toBe(pg.POSTGRES_USER);
+    expect(decodeURIComponent(url.password)).toBe(pg.POSTGRES_PASSWORD);
+    expect(url.pathname).toBe(`/${pg.POSTGRES_DB}`);
+    expect(pg.POSTGRES_PASSWORD, 'the shipped password is a marked dev placeholder').toMatch(/^dev-only-/);
+  });
+
+  it('the config parser takes that URL as the ledger: one shared Postgres, since the gateway runs several replicas', () => {
+    const config = gatewayConfig();
+    expect(config.usage.databaseUrl).toBe(ledgerUrlText());
+    expect(gatewayDeployment().spec?.replicas).toBeGreaterThan(1); // so an embedded pglite:// ledger per pod would split it
+    expect(config.usage.databaseUrl).toMatch(/^postgres(ql)?:\/\//);
+  });
+
+  it('the ConfigMap sets the spend limit off and the usage admin role, as the parser reads them', () => {
+    const { usage } = gatewayConfig();
+    expect(usage.spendLimitUsdPerDay).toBe(0);
+    expect(usage.adminRole).toBe('gateway-admin');
+  });
+
+  it('runs one Postgres 16 pod, pinned to a minor version, with its data on a 5Gi PersistentVolumeClaim', () => {
+    const sts = postgres();
+    expect(sts.spec?.replicas).toBe(1);
+    expect(postgresContainer().image).toMatch(/^postgres:16\.\d+(-[a-z0-9.]+)?$/);
+    const claim = only(sts.spec?.volumeClaimTemplates, 'volume claim templates');
+    expect(claim.spec?.accessModes).toEqual(['ReadWriteOnce']);
+    expect(claim.spec?.resources?.requests?.storage).toBe('5Gi');
+    const mount = postgresContainer().volumeMounts?.find((m) => m.name === claim.metadata?.name);
+    expect(mount, 'the claim is mounted').toBeDefined();
+    // PGDATA below the mount: initdb refuses a volume root that holds lost+found.
+    const pgdata = env(postgresContainer(), 'PGDATA') ?? '/var/lib/postgresql/data';
+    expect(pgdata.startsWith(`${mount!.mountPath.replace(/\/$/, '')}/`)).toBe(true);
+    expect(postgresPod()?.volumes?.some((v) => v.name === claim.metadata?.name), 'no pod volume shadows the claim').toBe(false);
+  });
+
+  it('runs Postgres hardened: non-root uid >= 999 with fsGroup, read-only root with emptyDirs for the socket and /tmp, bounded resources', () => {
+    const pod = postgresPod();
+    const c = postgresContainer();
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser).toBeGreaterThanOrEqual(999);
+    expect(pod?.securityContext?.fsGroup).toBe(pod?.securityContext?.runAsGroup ?? c.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser);
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    for (const path of ['/var/run/postgresql', '/tmp']) {
+      const mount = c.volumeMounts?.find((m) => m.mountPath === path);
+      expect(pod?.volumes?.find((v) => v.name === mount?.name)?.emptyDir, path).toBeDefined();
+    }
+    expect(c.resources?.requests).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+    expect(c.resources?.limits).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.enableServiceLinks).toBe(false);
+  });
+
+  it.each(['startupProbe', 'readinessProbe', 'livenessProbe'] as const)('%s runs pg_isready against the TCP port', (probe) => {
+    const command = postgresContainer()[probe]?.exec?.command?.join(' ') ?? '';
+    expect(command).toMatch(/\bpg_isready\b/);
+    expect(command).toMatch(/-h 127\.0\.0\.1/);
+    expect(command).toMatch(/-p 5432\b/);
+  });
+
+  it('the NetworkPolicy selects the Postgres pods and lets in only the gateway pods, only on 5432', () => {
+    const policy = new NetworkPolicy(find('NetworkPolicy', NS, 'usage-postgres') as never);
+    expect(policy.spec?.podSelector.matchLabels).toEqual(postgres().spec?.selector.matchLabels);
+    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    const rule = only(policy.spec?.ingress, 'ingress rules');
+    const from = only(rule.from, 'ingress peers');
+    expect(from.namespaceSelector, 'no other namespace').toBeUndefined();
+    expect(from.ipBlock, 'no address range').toBeUndefined();
+    expect(rule.ports).toEqual([{ port: 5432, protocol: 'TCP' }]);
+    const admitted = podTemplates().filter((p) => selects(from.podSelector?.matchLabels, p.labels)).map((p) => p.id);
+    expect(admitted).toEqual([`Deployment ${gatewayDeployment().metadata?.name}`]);
+    const guarded = podTemplates().filter((p) => selects(policy.spec?.podSelector.matchLabels, p.labels)).map((p) => p.id);
+    expect(guarded).toEqual([`StatefulSet ${postgres().metadata?.name}`]);
+  });
+});
+
+describe('monitoring: the Grafana dashboard ConfigMap', () => {
+  const dashboardJson = () => read('k8s/monitoring/gateway-dashboard.json');
+  const cm = () => find('ConfigMap', 'inference-gateway', 'inference-gateway-dashboard') as K8sObject & { data?: Record<string, string>; metadata: { labels?: Record<string, string> } };
+
+  it('holds k8s/monitoring/gateway-dashboard.json byte for byte', () => {
+    expect(cm().data).toEqual({ 'gateway-dashboard.json': dashboardJson() });
+  });
+
+  it("carries the label Grafana's dashboard sidecar looks for, under a fixed name (no stale hash-suffixed copies)", () => {
+    expect(cm().metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(cm().metadata.name).toBe('inference-gateway-dashboard');
+  });
+
+  it("fits `kubectl apply`'s last-applied annotation (256 KiB)", () => {
+    expect(Buffer.byteLength(dashboardJson())).toBeLessThan(256 * 1024 - 4096);
   });
 });
 

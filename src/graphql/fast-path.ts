@@ -33,11 +33,12 @@ export interface DirectRequest {
   readonly auth: RequestAuth;
   readonly signal: AbortSignal;
   readonly calls: CallRecord[];
+  readonly requestId?: string;
 }
 
 /** Yoga's envelop pipeline for one direct request, with the context it builds from it. */
-export function envelopedFor({ yoga, auth, signal, calls }: DirectRequest, params: Params) {
-  return yoga.getEnveloped({ auth, signal, calls, params, fastPath: true });
+export function envelopedFor({ yoga, auth, signal, calls, requestId }: DirectRequest, params: Params) {
+  return yoga.getEnveloped({ auth, signal, calls, params, fastPath: true, requestId });
 }
 
 /** Returns false, having written nothing, when the request is not one the fast path takes. */

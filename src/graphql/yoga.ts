@@ -31,6 +31,8 @@ export interface ServerContext {
   signal?: AbortSignal;
   /** The HTTP request's record of chat calls, for its log line. */
   calls?: CallRecord[];
+  /** The HTTP request's id, kept with its usage records. */
+  requestId?: string;
   /** Set by the fast path, which words refused variables itself (only when execution fails) and adds the call extensions itself. */
   fastPath?: boolean;
 }
@@ -75,8 +77,9 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       },
     },
     // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
-    context: ({ request, signal, calls, fastPath }) => ({
+    context: ({ request, signal, calls, fastPath, requestId }) => ({
       gateway,
+      requestId,
       identity: null,
       signal: signal ?? request.signal,
       calls: [],

@@ -15,13 +15,15 @@ export interface GraphQLContext {
   readonly calls: CallRecord[];
   /** The HTTP request's calls (for its log line), when the operation came over HTTP. */
   readonly requestCalls?: CallRecord[];
+  /** The HTTP request's id (none over WebSocket). */
+  readonly requestId?: string;
   /** Run by the GraphQL fast path, which answers refused variables and adds call extensions itself. */
   readonly fastPath?: boolean;
 }
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  Scalars: { JSON: { Input: unknown; Output: unknown } };
+  Scalars: { JSON: { Input: unknown; Output: unknown }; DateTime: { Input: Date; Output: Date | string } };
   DefaultFieldNullability: false;
 }>({
   // Fields are non-null unless they say otherwise, as in the contract.

@@ -10,6 +10,7 @@ import './chat.js';
 import './chat-stream.js';
 import './embeddings.js';
 import './images.js';
+import './usage.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

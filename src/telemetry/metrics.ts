@@ -30,6 +30,9 @@ export class Metrics {
   private readonly rateLimited: CounterSeries;
   private readonly storeErrors: CounterSeries;
   private readonly fallbacks: CounterSeries;
+  private readonly subjectCost: CounterSeries;
+  private readonly ledgerWritten: CounterSeries;
+  private readonly ledgerDropped: CounterSeries;
 
   constructor() {
     const r = this.registry;
@@ -93,6 +96,22 @@ export class Metrics {
       ['outcome'],
       r,
     );
+    this.subjectCost = new CounterSeries(
+      'gateway_subject_cost_usd_total',
+      'Cost in USD of provider calls per subject (token azp or sub), provider and model, from MODEL_PRICES and the built-in price table.',
+      ['subject', 'provider', 'model'],
+      r,
+    );
+    this.ledgerWritten = new CounterSeries('gateway_usage_records_written_total', 'Usage records written to the ledger database.', [], r);
+    this.ledgerDropped = new CounterSeries(
+      'gateway_usage_records_dropped_total',
+      'Usage records dropped because the ledger database was away longer than USAGE_BUFFER_SIZE records could wait.',
+      [],
+      r,
+    );
+    // Exported from the start at 0: an alert on "dropped > 0" needs the series to exist.
+    this.ledgerWritten.inc([], 0);
+    this.ledgerDropped.inc([], 0);
     this.fallbacks = new CounterSeries(
       'gateway_fallbacks_total',
       'Times a fallback alias moved on from a failed target to the next one.',
@@ -130,12 +149,24 @@ export class Metrics {
     this.overhead.observe([transport], Math.max(0, seconds));
   }
 
-  limited(subject: string, limit: 'requests' | 'tokens'): void {
+  limited(subject: string, limit: 'requests' | 'tokens' | 'spend'): void {
     this.rateLimited.inc([subject, limit]);
   }
 
   storeFailed(open: boolean): void {
     this.storeErrors.inc([open ? 'allowed' : 'refused']);
+  }
+
+  cost(subject: string, provider: string, model: string, usd: number): void {
+    if (usd > 0) this.subjectCost.inc([subject, provider, model], usd);
+  }
+
+  written(records: number): void {
+    this.ledgerWritten.inc([], records);
+  }
+
+  dropped(records: number): void {
+    this.ledgerDropped.inc([], records);
   }
 
   fallback(alias: string, failedTarget: string, errorType: string): void {

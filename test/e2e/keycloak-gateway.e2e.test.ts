@@ -193,3 +193,43 @@ describe('operations with real Keycloak tokens: role rules, a Redis-backed budge
     }
   });
 });
+
+describe('usage ledger with real Keycloak tokens: each client reads its own usage, the admin client everyone\'s', () => {
+  it('scopes Query.usage by the token\'s azp, and opens it all to the gateway-admin role', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const ledger = await startTestGateway({
+      ENABLE_AUTH: 'true',
+      OIDC_ISSUER_URL: kc.issuer,
+      GROQ_API_URL: groq.url,
+      GROQ_API_KEY: 'gsk-test',
+      USAGE_DATABASE_URL: `pglite://${mkdtempSync(join(tmpdir(), 'e2e-ledger-'))}`,
+      MODEL_PRICES: JSON.stringify({ 'groq/*': { input: 1, output: 2 } }),
+    });
+    try {
+      const admin = await getClientCredentialsToken(kc.tokenUrl, 'inference-gateway-admin', 'admin-client-secret');
+      const chat = (token: string) =>
+        postJson(`${ledger.url}/v1/chat/completions`, { model: 'groq/llama-3.2-3b-preview', messages: [{ role: 'user', content: 'count me' }] }, { authorization: `Bearer ${token}` });
+      expect((await chat(accessToken)).status).toBe(200);
+      expect((await chat(accessToken)).status).toBe(200);
+      expect((await chat(admin)).status).toBe(200);
+      const report = (token: string, args = '') =>
+        gql<any, never>(ledger.url, `{ usage${args} { rows { subject requests costUsd } total { requests } } }`, undefined, { authorization: `Bearer ${token}` });
+      const own = await report(accessToken, '(groupBy: [SUBJECT])');
+      expect(own.errors).toBeUndefined();
+      expect(own.data.usage.rows).toEqual([{ subject: 'inference-gateway-client', requests: 2, costUsd: expect.any(Number) }]);
+      expect(own.data.usage.rows[0].costUsd).toBeGreaterThan(0);
+      const forbidden = await report(accessToken, '(subject: "inference-gateway-admin")');
+      expect(forbidden.errors![0]!.extensions!.code).toBe('FORBIDDEN');
+      const all = await report(admin, '(groupBy: [SUBJECT])');
+      expect(all.data.usage.rows.map((r: any) => [r.subject, r.requests])).toEqual([
+        ['inference-gateway-admin', 1],
+        ['inference-gateway-client', 2],
+      ]);
+      expect(all.data.usage.total.requests).toBe(3);
+    } finally {
+      await ledger.close();
+    }
+  });
+});

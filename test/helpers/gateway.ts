@@ -10,7 +10,8 @@ export interface TestGateway extends GatewayServer {
 }
 
 export async function startTestGateway(env: Record<string, string | undefined>): Promise<TestGateway> {
-  const config = loadConfig({ SERVER_HOST: '127.0.0.1', SERVER_PORT: '0', ...env });
+  // The usage ledger is off unless a test asks for it: hundreds of gateways must not share ./data/usage.
+  const config = loadConfig({ SERVER_HOST: '127.0.0.1', SERVER_PORT: '0', USAGE_DATABASE_URL: 'off', ...env });
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {

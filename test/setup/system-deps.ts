@@ -1,6 +1,6 @@
 /**
- * Vitest global set-up: the Debian programs a suite starts for real (redis-server, Chromium, Keycloak's
- * Java and Maven) are installed before any test runs, so the README's commands work on a fresh machine.
+ * Vitest global set-up: the Debian programs a suite starts for real (redis-server, PostgreSQL, Chromium,
+ * Keycloak's Java and Maven) are installed before any test runs, so the README's commands work on a fresh machine.
  * Installs only what is missing, says so on the console, and stops the run with the reason when it
  * cannot (no root, no sudo): a missing program must fail the suite, never skip its tests.
  */
@@ -16,7 +16,7 @@ export function ensureSystemDeps(names: readonly string[]): void {
   }
 }
 
-/** `npm test`: a real redis-server for the limits tests, kustomize for the manifest tests. */
+/** `npm test`: a real redis-server for the limits tests, PostgreSQL for the Postgres tests, kustomize for the manifest tests. */
 export default function setup(): void {
-  ensureSystemDeps(['redis', 'kustomize']);
+  ensureSystemDeps(['redis', 'kustomize', 'postgres']);
 }
