@@ -164,7 +164,8 @@ export class UsageLedger {
       if (!store) return;
       const batch = this.buffer.splice(0, BATCH);
       try {
-        await store.query(insertSql(batch.length), batch.flatMap(values));
+        if (store.copy) await store.copy(`copy usage_records (${COLUMNS.join(', ')}) from '/dev/blob'`, copyText(batch));
+        else await store.query(INSERT_JSON, [jsonRows(batch)]);
         this.failedAt = 0;
         this.events.written(batch.length);
       } catch (error) {
@@ -190,16 +191,47 @@ export class UsageLedger {
   }
 }
 
-const insertCache = new Map<number, string>();
+/**
+ * Postgres: the batch as one JSON parameter, unpacked by the server (jsonb_to_recordset) — one value
+ * to send instead of 19 a record, so the gateway's side of a write costs a JSON.stringify. A batch
+ * retried after a timeout may already have been written on a hung connection: record keys make the
+ * second insert a no-op.
+ */
+const INSERT_JSON = `insert into usage_records (${COLUMNS.join(', ')})
+  select ${COLUMNS.join(', ')} from jsonb_to_recordset($1::jsonb) as r(
+    at timestamptz, request_id text, subject text, client text, operation text, provider text, model text, alias text,
+    prompt_tokens integer, completion_tokens integer, cached_tokens integer, reasoning_tokens integer, tokens_estimated boolean,
+    latency_ms double precision, ttft_ms double precision, status text, cost_usd double precision, priced boolean, record_key uuid)
+  on conflict (record_key) do nothing`;
 
-function insertSql(rows: number): string {
-  let sql = insertCache.get(rows);
-  if (!sql) {
-    const tuples = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`);
-    sql = `insert into usage_records (${COLUMNS.join(', ')}) values ${tuples.join(', ')} on conflict (record_key) do nothing`;
-    if (insertCache.size < 64) insertCache.set(rows, sql);
-  }
-  return sql;
+function jsonRows(batch: readonly Buffered[]): string {
+  return JSON.stringify(
+    batch.map((r) => {
+      const row: Record<string, unknown> = {};
+      values(r).forEach((value, i) => (row[COLUMNS[i]!] = value));
+      return row;
+    }),
+  );
+}
+
+/**
+ * A batch in COPY's text format (tab-separated, `\\N` for null): PGlite loads it for ~20 µs of CPU a
+ * record where an INSERT costs ~60–150 µs. (A retried batch cannot be doubled there: PGlite answers
+ * every statement it ran, unlike a server on a hung connection, which is why INSERT … ON CONFLICT is
+ * kept for Postgres.)
+ */
+function copyText(batch: readonly Buffered[]): string {
+  let text = '';
+  for (const r of batch) text += values(r).map(copyValue).join('\t') + '\n';
+  return text;
+}
+
+function copyValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return String(value);
+  return String(value).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
 function values(r: Buffered): unknown[] {
