@@ -170,6 +170,10 @@ describe('operations with real Keycloak tokens: role rules, a Redis-backed budge
       REDIS_URL: redis.url,
       RATE_LIMIT_REQUESTS_PER_MINUTE: '100',
       RATE_LIMIT_OVERRIDES: JSON.stringify({ 'inference-gateway-client': { rpm: 3 } }),
+      // Keycloak's start leaves this machine busy: a Redis answer slower than the default 500 ms would
+      // fail open and serve the fourth request silently. Wait longer, and fail closed if it still does.
+      REDIS_TIMEOUT: '5s',
+      RATE_LIMIT_FAILURE_MODE: 'closed',
     });
     try {
       const chat = (model: string) =>
