@@ -48,6 +48,21 @@ export interface LimitEvents {
   storeFailed(open: boolean): void;
 }
 
+/** The Redis client a limits store uses (per-minute budgets, daily spend): never queues a check while Redis is away. */
+export function limitsRedis(config: LimitsConfig, onError: (error: Error) => void): Redis {
+  const redis = new Redis(config.redisUrl!, {
+    // Fail at once and let the failure mode decide.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(config.redisTimeoutMs, 1000),
+    commandTimeout: config.redisTimeoutMs || undefined,
+    // Keep trying to reconnect in the background, at most every 2 s.
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+  });
+  redis.on('error', onError);
+  return redis;
+}
+
 function windowOf(limit: number, used: RateLimiterRes | null): BudgetWindow {
   if (!used) return { limit, remaining: limit, resetSeconds: WINDOW_S };
   return { limit, remaining: Math.max(0, limit - used.consumedPoints), resetSeconds: Math.max(0, Math.ceil(used.msBeforeNext / 1000)) };
@@ -68,16 +83,7 @@ export class RateLimits {
     this.store = config.redisUrl ? 'redis' : 'memory';
     const common = { points: UNBOUNDED, duration: WINDOW_S };
     if (config.redisUrl && this.enabled) {
-      this.redis = new Redis(config.redisUrl, {
-        // Never queue a check while Redis is away: fail at once and let the failure mode decide.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        connectTimeout: Math.max(config.redisTimeoutMs, 1000),
-        commandTimeout: config.redisTimeoutMs || undefined,
-        // Keep trying to reconnect in the background, at most every 2 s.
-        retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-      });
-      this.redis.on('error', (error: Error) => this.warnStore(error));
+      this.redis = limitsRedis(config, (error) => this.warnStore(error));
       this.redis.on('ready', () => logger.info({ store: 'redis' }, 'rate limit store connected'));
       const redis = { storeClient: this.redis, rejectIfRedisNotReady: true, ...common };
       this.requests = new RateLimiterRedis({ ...redis, keyPrefix: 'gateway:rpm' });

@@ -4,11 +4,12 @@
  * per-minute budgets: in memory per replica, or Redis (REDIS_URL) for one limit across replicas.
  * Amounts are kept in micro-dollars, so the stores' integer counters add them exactly.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig, UsageConfig } from '../config.js';
 import { GatewayError, ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { limitsRedis } from './limits.js';
 
 const MICRO = 1_000_000;
 const DAY_MS = 86_400_000;
@@ -50,14 +51,7 @@ export class SpendLimits {
     // Keys carry the day; they expire a day after it ends.
     const common = { points: Number.MAX_SAFE_INTEGER, duration: 2 * 86_400, keyPrefix: 'gateway:spend' };
     if (limits.redisUrl && this.enabled) {
-      this.redis = new Redis(limits.redisUrl, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        connectTimeout: Math.max(limits.redisTimeoutMs, 1000),
-        commandTimeout: limits.redisTimeoutMs || undefined,
-        retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-      });
-      this.redis.on('error', (error: Error) => this.warn(error));
+      this.redis = limitsRedis(limits, (error) => this.warn(error));
       this.spent = new RateLimiterRedis({ storeClient: this.redis, rejectIfRedisNotReady: true, ...common });
     } else {
       this.spent = new RateLimiterMemory(common);

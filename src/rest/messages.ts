@@ -3,16 +3,13 @@
  * Anthropic SDK and tools built on it work against any configured model. Errors in Anthropic's shape.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientGoneError, toGatewayError } from '../errors.js';
 import type { CallContext, Gateway } from '../gateway.js';
 import { anthropicError } from '../messages/errors.js';
 import { createMessage, streamMessage } from '../messages/index.js';
 import { validateMessagesRequest } from '../messages/to-chat.js';
-import { drained, sseEvent } from '../sse.js';
 import { targetHeaders } from './call-headers.js';
+import { relayEvents } from './event-stream.js';
 import { parseJsonBody, readBody, sendJson } from './http.js';
-
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 
 export async function messages(gateway: Gateway, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, maxBody: number, ctx: CallContext & { signal: AbortSignal }): Promise<void> {
   const request = validateMessagesRequest(parseJsonBody(await readBody(req, maxBody)));
@@ -25,15 +22,6 @@ export async function messages(gateway: Gateway, req: IncomingMessage, res: Serv
     return;
   }
   const { items, record } = await streamMessage(gateway, request, providerId, headers, ctx);
-  res.writeHead(200, { ...SSE_HEADERS, ...targetHeaders(record) });
-  try {
-    for await (const { event, data } of items) {
-      if (!res.write(sseEvent(event, data))) await drained(res, ctx.signal);
-    }
-    res.end();
-  } catch (error) {
-    if (error instanceof ClientGoneError) return;
-    // Headers are gone already: Anthropic's in-stream error event, as its SDK expects.
-    res.end(sseEvent('error', JSON.stringify(anthropicError(toGatewayError(error)))));
-  }
+  // A failure after the headers: Anthropic's in-stream error event, as its SDK expects.
+  await relayEvents(res, targetHeaders(record), items, ctx.signal, anthropicError);
 }
