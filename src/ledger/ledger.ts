@@ -42,7 +42,8 @@ export interface LedgerEvents {
  * (a hung database runs it once it resumes), so a retry writes the same keys again: the key makes
  * the insert idempotent (`on conflict do nothing`) and no record is counted twice.
  */
-type Buffered = UsageRecord & { readonly key: string };
+/** A record as buffered: its key (for Postgres's duplicate-proof insert) is given when first written. */
+type Buffered = UsageRecord & { key?: string };
 
 const BATCH = 500;
 const COLUMNS = [
@@ -94,7 +95,7 @@ export class UsageLedger {
   /** Appends a record; never waits, never throws. */
   record(record: UsageRecord): void {
     if (!this.enabled || this.closed) return;
-    this.buffer.push({ ...record, key: randomUUID() });
+    this.buffer.push(record);
     if (this.buffer.length > this.config.bufferSize) {
       const over = this.buffer.length - this.config.bufferSize;
       this.buffer.splice(0, over);
@@ -204,9 +205,11 @@ const INSERT_JSON = `insert into usage_records (${COLUMNS.join(', ')})
     latency_ms double precision, ttft_ms double precision, status text, cost_usd double precision, priced boolean, record_key uuid)
   on conflict (record_key) do nothing`;
 
-function jsonRows(batch: readonly Buffered[]): string {
+function jsonRows(batch: Buffered[]): string {
   return JSON.stringify(
     batch.map((r) => {
+      // Kept on the record: a retry of this batch must carry the same keys.
+      r.key ??= randomUUID();
       const row: Record<string, unknown> = {};
       values(r).forEach((value, i) => (row[COLUMNS[i]!] = value));
       return row;
@@ -222,21 +225,25 @@ function jsonRows(batch: readonly Buffered[]): string {
  */
 function copyText(batch: readonly Buffered[]): string {
   let text = '';
-  for (const r of batch) text += values(r).map(copyValue).join('\t') + '\n';
+  for (const r of batch) {
+    // Field by field, in COLUMNS order (record_key left null: see above).
+    text += `${r.at.toISOString()}\t${str(r.requestId)}\t${str(r.subject)}\t${str(r.client)}\t${str(r.operation)}\t${str(r.provider)}\t${str(r.model)}\t${str(r.alias)}\t${r.promptTokens}\t${r.completionTokens}\t${r.cachedTokens}\t${r.reasoningTokens}\t${r.tokensEstimated ? 't' : 'f'}\t${r.latencyMs}\t${r.ttftMs ?? '\\N'}\t${str(r.status)}\t${r.costUsd}\t${r.priced ? 't' : 'f'}\t\\N\n`;
+  }
   return text;
 }
 
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'number') return String(value);
-  return String(value).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
+/** A text field for COPY: `\\N` for null, backslash, tab and line breaks escaped. */
+function str(value: string | undefined): string {
+  if (value === undefined || value === null) return '\\N';
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
 function values(r: Buffered): unknown[] {
   return [
     r.at, r.requestId ?? null, r.subject, r.client ?? null, r.operation, r.provider, r.model, r.alias ?? null, r.promptTokens, r.completionTokens,
-    r.cachedTokens, r.reasoningTokens, r.tokensEstimated, r.latencyMs, r.ttftMs ?? null, r.status, r.costUsd, r.priced, r.key,
+    r.cachedTokens, r.reasoningTokens, r.tokensEstimated, r.latencyMs, r.ttftMs ?? null, r.status, r.costUsd, r.priced, r.key ?? null,
   ];
 }
