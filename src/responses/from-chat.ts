@@ -40,13 +40,20 @@ export function toResponsesUsage(usage: Partial<Usage> | null | undefined) {
   };
 }
 
+/** Why an answer is incomplete, in the Responses API's words (null: it is complete). */
+function incompleteReason(finish: string | null | undefined): string | null {
+  if (finish === 'length') return 'max_output_tokens';
+  if (finish === 'content_filter') return 'content_filter';
+  return null;
+}
+
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
 export function toResponse(completion: ChatCompletion, request: ResponsesRequest): Record<string, unknown> {
   const choice = completion.choices[0];
   const message = choice?.message;
   const output: Item[] = [];
-  const text = typeof message?.content === 'string' ? message.content : '';
+  const text = typeof message?.content === 'string' ? message.content : Array.isArray(message?.content) ? message.content.map((p: any) => p?.text ?? '').join('') : '';
   if (text || message?.refusal) {
     const part = message?.refusal ? { type: 'refusal', refusal: message.refusal } : { type: 'output_text', text, annotations: [], logprobs: [] };
     output.push({ type: 'message', id: newId('msg'), status: 'completed', role: 'assistant', content: [part] });
@@ -54,13 +61,13 @@ export function toResponse(completion: ChatCompletion, request: ResponsesRequest
   for (const call of message?.tool_calls ?? []) {
     output.push({ type: 'function_call', id: newId('fc'), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status: 'completed' });
   }
-  const truncated = choice?.finish_reason === 'length';
+  const incomplete = incompleteReason(choice?.finish_reason);
   return {
     id: newId('resp'),
     object: 'response',
     created_at: Number(completion.created) || Math.floor(Date.now() / 1000),
-    status: truncated ? 'incomplete' : 'completed',
-    incomplete_details: truncated ? { reason: 'max_output_tokens' } : null,
+    status: incomplete ? 'incomplete' : 'completed',
+    incomplete_details: incomplete ? { reason: incomplete } : null,
     error: null,
     model: request.model,
     output,
@@ -75,8 +82,8 @@ export class ResponsesStreamTranslator {
   private readonly id = newId('resp');
   private readonly created = Math.floor(Date.now() / 1000);
   private readonly output: Item[] = [];
-  /** The message item being written, and its text so far. */
-  private message: { item: Item; index: number; text: string } | undefined;
+  /** The message item being written: its text so far, or a refusal's. */
+  private message: { item: Item; index: number; text: string; refusal: boolean } | undefined;
   /** Function call items by the chat stream's tool call index. */
   private readonly calls = new Map<number, { item: Item; index: number }>();
   private usage: Partial<Usage> | undefined;
@@ -95,15 +102,20 @@ export class ResponsesStreamTranslator {
     for (const choice of chunk.choices ?? []) {
       if ((choice.index ?? 0) !== 0) continue;
       const delta = choice.delta ?? {};
-      if (typeof delta.content === 'string' && delta.content) {
+      const refusal = typeof delta.refusal === 'string' && delta.refusal ? delta.refusal : undefined;
+      const text = typeof delta.content === 'string' && delta.content ? delta.content : refusal;
+      if (text) {
         if (!this.message) {
           const item = { type: 'message', id: newId('msg'), status: 'in_progress', role: 'assistant', content: [] as Item[] };
-          this.message = { item, index: this.output.push(item) - 1, text: '' };
-          events.push(this.event('response.output_item.added', { output_index: this.message.index, item }));
-          events.push(this.event('response.content_part.added', { item_id: item.id, output_index: this.message.index, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
+          this.message = { item, index: this.output.push(item) - 1, text: '', refusal: refusal !== undefined };
+          // Copies: the item itself changes as the stream goes on; an event handed out must not.
+          events.push(this.event('response.output_item.added', { output_index: this.message.index, item: { ...item, content: [] } }));
+          const part = this.message.refusal ? { type: 'refusal', refusal: '' } : { type: 'output_text', text: '', annotations: [] };
+          events.push(this.event('response.content_part.added', { item_id: item.id, output_index: this.message.index, content_index: 0, part }));
         }
-        this.message.text += delta.content;
-        events.push(this.event('response.output_text.delta', { item_id: this.message.item.id, output_index: this.message.index, content_index: 0, delta: delta.content, logprobs: [] }));
+        this.message.text += text;
+        const where = { item_id: this.message.item.id, output_index: this.message.index, content_index: 0, delta: text };
+        events.push(this.message.refusal ? this.event('response.refusal.delta', where) : this.event('response.output_text.delta', { ...where, logprobs: [] }));
       }
       for (const call of delta.tool_calls ?? []) {
         let open = this.calls.get(call.index ?? 0);
@@ -127,32 +139,36 @@ export class ResponsesStreamTranslator {
   end(): Item[] {
     const events: Item[] = [];
     if (this.message) {
-      const { item, index, text } = this.message;
-      const part = { type: 'output_text', text, annotations: [], logprobs: [] };
-      events.push(this.event('response.output_text.done', { item_id: item.id, output_index: index, content_index: 0, text, logprobs: [] }));
+      const { item, index, text, refusal } = this.message;
+      const part = refusal ? { type: 'refusal', refusal: text } : { type: 'output_text', text, annotations: [], logprobs: [] };
+      events.push(
+        refusal
+          ? this.event('response.refusal.done', { item_id: item.id, output_index: index, content_index: 0, refusal: text })
+          : this.event('response.output_text.done', { item_id: item.id, output_index: index, content_index: 0, text, logprobs: [] }),
+      );
       events.push(this.event('response.content_part.done', { item_id: item.id, output_index: index, content_index: 0, part }));
       item.content = [part];
       item.status = 'completed';
-      events.push(this.event('response.output_item.done', { output_index: index, item }));
+      events.push(this.event('response.output_item.done', { output_index: index, item: { ...item } }));
     }
     for (const { item, index } of this.calls.values()) {
       events.push(this.event('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: item.arguments }));
       item.status = 'completed';
-      events.push(this.event('response.output_item.done', { output_index: index, item }));
+      events.push(this.event('response.output_item.done', { output_index: index, item: { ...item } }));
     }
-    const truncated = this.finish === 'length';
-    const response = this.response(truncated ? 'incomplete' : 'completed');
-    events.push(this.event(truncated ? 'response.incomplete' : 'response.completed', { response }));
+    const incomplete = incompleteReason(this.finish);
+    const response = this.response(incomplete ? 'incomplete' : 'completed', incomplete);
+    events.push(this.event(incomplete ? 'response.incomplete' : 'response.completed', { response }));
     return events;
   }
 
-  private response(status: string): Item {
+  private response(status: string, incomplete: string | null = null): Item {
     return {
       id: this.id,
       object: 'response',
       created_at: this.created,
       status,
-      incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+      incomplete_details: incomplete ? { reason: incomplete } : null,
       error: null,
       model: this.request.model,
       output: status === 'in_progress' ? [] : this.output,
