@@ -292,3 +292,24 @@ describe('configuration', () => {
     expect(problems).toContain('REDIS_TIMEOUT="soon" is not a duration');
   });
 });
+
+describe('a replica that has just started', () => {
+  it('waits for its first Redis connection (up to REDIS_TIMEOUT) instead of serving its first requests unbudgeted', async () => {
+    // A Redis that accepts the connection but answers nothing yet: the client stays not-ready.
+    const slow = await startRedis();
+    slow.pause();
+    try {
+      const gw = await gateway({ REDIS_URL: slow.url, REDIS_TIMEOUT: '5s', RATE_LIMIT_FAILURE_MODE: 'closed', RATE_LIMIT_REQUESTS_PER_MINUTE: '5' });
+      const token = await tokenFor('early-bird');
+      const first = chat(gw, token);
+      // Redis comes up while the first request waits for the connection: it is served and counted.
+      setTimeout(() => slow.resume(), 300);
+      const res = await first;
+      expect(res.status, res.text).toBe(200);
+      expect(res.headers.get('x-ratelimit-remaining-requests')).toBe('4');
+    } finally {
+      slow.resume();
+      await slow.close();
+    }
+  });
+});

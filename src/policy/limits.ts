@@ -48,6 +48,21 @@ export interface LimitEvents {
   storeFailed(open: boolean): void;
 }
 
+/**
+ * Until a client has connected once, checks wait for it (at most REDIS_TIMEOUT): a replica that has
+ * just started must not serve its first requests unbudgeted while its connection is still being made.
+ * Later outages are answered at once by the failure mode, as before.
+ */
+export function firstConnection(redis: Redis, timeoutMs: number): () => Promise<void> | undefined {
+  let connected = redis.status === 'ready';
+  redis.once('ready', () => (connected = true));
+  const waiting = new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+  return () => {
+    if (connected) return undefined;
+    return Promise.race([waiting, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  };
+}
+
 /** The Redis client a limits store uses (per-minute budgets, daily spend): never queues a check while Redis is away. */
 export function limitsRedis(config: LimitsConfig, onError: (error: Error) => void): Redis {
   const redis = new Redis(config.redisUrl!, {
@@ -75,6 +90,7 @@ export class RateLimits {
   private readonly requests: RateLimiterAbstract;
   private readonly tokens: RateLimiterAbstract;
   private readonly redis: Redis | undefined;
+  private readonly connecting: () => Promise<void> | undefined = () => undefined;
   private lastStoreWarning = 0;
 
   constructor(private readonly config: LimitsConfig, private readonly logger: Logger, private readonly events: LimitEvents) {
@@ -84,6 +100,7 @@ export class RateLimits {
     const common = { points: UNBOUNDED, duration: WINDOW_S };
     if (config.redisUrl && this.enabled) {
       this.redis = limitsRedis(config, (error) => this.warnStore(error));
+      this.connecting = firstConnection(this.redis, config.redisTimeoutMs);
       this.redis.on('ready', () => logger.info({ store: 'redis' }, 'rate limit store connected'));
       const redis = { storeClient: this.redis, rejectIfRedisNotReady: true, ...common };
       this.requests = new RateLimiterRedis({ ...redis, keyPrefix: 'gateway:rpm' });
@@ -128,6 +145,8 @@ export class RateLimits {
 
   private async check(subject: string, rpm: number, tpm: number): Promise<BudgetState | undefined> {
     const state: BudgetState = {};
+    const connecting = this.connecting();
+    if (connecting) await connecting;
     try {
       // Tokens first, read-only: a request refused for tokens doesn't use up a request.
       if (tpm > 0) {

@@ -9,7 +9,7 @@ import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'r
 import type { LimitsConfig, UsageConfig } from '../config.js';
 import { GatewayError, ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { limitsRedis } from './limits.js';
+import { firstConnection, limitsRedis } from './limits.js';
 
 const MICRO = 1_000_000;
 const DAY_MS = 86_400_000;
@@ -44,6 +44,7 @@ export class SpendLimits {
   readonly enabled: boolean;
   private readonly spent: RateLimiterAbstract;
   private readonly redis: Redis | undefined;
+  private readonly connecting: () => Promise<void> | undefined = () => undefined;
   private lastWarning = 0;
 
   constructor(private readonly usage: UsageConfig, private readonly limits: LimitsConfig, private readonly logger: Logger, private readonly events: SpendEvents) {
@@ -52,6 +53,7 @@ export class SpendLimits {
     const common = { points: Number.MAX_SAFE_INTEGER, duration: 2 * 86_400, keyPrefix: 'gateway:spend' };
     if (limits.redisUrl && this.enabled) {
       this.redis = limitsRedis(limits, (error) => this.warn(error));
+      this.connecting = firstConnection(this.redis, limits.redisTimeoutMs);
       this.spent = new RateLimiterRedis({ storeClient: this.redis, rejectIfRedisNotReady: true, ...common });
     } else {
       this.spent = new RateLimiterMemory(common);
@@ -100,6 +102,8 @@ export class SpendLimits {
   }
 
   private async check(subject: string, limit: number): Promise<SpendWindow | undefined> {
+    const connecting = this.connecting();
+    if (connecting) await connecting;
     let micros: number;
     try {
       micros = (await this.spent.get(keyOf(subject)))?.consumedPoints ?? 0;
