@@ -8,6 +8,7 @@ import { UpstreamUnavailableError } from '../errors.js';
 import type { CallContext, Gateway, Route, StreamMeter } from '../gateway.js';
 import { promptCharsOf } from '../gateway.js';
 import type { NativeEvent } from '../providers/provider.js';
+import { translatedEvents, type TranslatedEvent } from '../providers/translated-events.js';
 import type { Usage } from '../providers/types.js';
 import { StreamTranslator, toMessage } from './from-chat.js';
 import { toChatRequest } from './to-chat.js';
@@ -43,30 +44,18 @@ export async function streamMessage(gateway: Gateway, request: MessagesRequest, 
   const open = async (r: Route): Promise<AsyncGenerator<NativeEvent>> => {
     if (r.provider.spec.messages) return r.provider.nativeStream(r.provider.spec.messages, { ...request, model: r.model, stream: true }, ctx.signal, { anthropic: true, headers });
     const chunks = await r.provider.chatStream(toChatRequest(request), r.model, ctx.signal);
-    return translated(chunks, request.model);
+    return translatedEvents(chunks, new StreamTranslator(request.model), (e) => e.type === 'message_delta');
   };
   const prompt = promptCharsOf(request.messages) + (typeof request.system === 'string' ? request.system.length : 0);
   return gateway.stream(routes, alias, ctx, open, meter(), prompt);
 }
 
-async function* translated(chunks: AsyncGenerator<{ chunk: import('../providers/types.js').ChatCompletionChunk }>, model: string): AsyncGenerator<NativeEvent> {
-  const translator = new StreamTranslator(model);
-  const emit = (events: ReturnType<StreamTranslator['push']>) => events.map((e) => ({ event: e.type, data: JSON.stringify(e), parsed: e }));
-  let reported = false;
-  for await (const { chunk } of chunks) {
-    if (chunk.usage) reported = true;
-    yield* emit(translator.push(chunk));
-  }
-  // Without the upstream's usage the closing message_delta carries zeros: mark it, so the meter
-  // leaves the count to the gateway's estimate instead of charging nothing.
-  yield* emit(translator.end()).map((e) => (reported || e.event !== 'message_delta' ? e : { ...e, unreported: true }));
-}
 
 /**
  * Usage from Anthropic's events: input and cache counters in message_start, cumulative totals in
  * message_delta (a counter it leaves out keeps message_start's value).
  */
-function meter(): StreamMeter<NativeEvent & { unreported?: boolean }> {
+function meter(): StreamMeter<TranslatedEvent> {
   let started: Record<string, unknown> = {};
   return ({ parsed, unreported }) => {
     if (parsed.type === 'message_start') {

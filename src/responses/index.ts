@@ -6,7 +6,8 @@
 import type { CallContext, Gateway, Route, StreamMeter } from '../gateway.js';
 import { promptCharsOf } from '../gateway.js';
 import type { NativeEvent } from '../providers/provider.js';
-import type { ChatCompletionChunk, Usage } from '../providers/types.js';
+import { translatedEvents, type TranslatedEvent } from '../providers/translated-events.js';
+import type { Usage } from '../providers/types.js';
 import { ResponsesStreamTranslator, toResponse } from './from-chat.js';
 import { toChatRequest, type ResponsesRequest } from './to-chat.js';
 
@@ -35,28 +36,15 @@ export async function streamResponse(gateway: Gateway, request: ResponsesRequest
   const open = async (r: Route): Promise<AsyncGenerator<NativeEvent>> => {
     if (r.provider.spec.responses) return r.provider.nativeStream(r.provider.spec.responses, { ...request, model: r.model, stream: true, store: false }, ctx.signal);
     const chunks = await r.provider.chatStream(toChatRequest(request), r.model, ctx.signal);
-    return translated(chunks, request);
+    return translatedEvents(chunks, new ResponsesStreamTranslator(request), (e) => e.type === 'response.completed' || e.type === 'response.incomplete');
   };
   const prompt = typeof request.input === 'string' ? request.input.length : promptCharsOf(request.input as { content?: unknown }[]);
   return gateway.stream(routes, alias, ctx, open, meter, prompt);
 }
 
-async function* translated(chunks: AsyncGenerator<{ chunk: ChatCompletionChunk }>, request: ResponsesRequest): AsyncGenerator<NativeEvent> {
-  const translator = new ResponsesStreamTranslator(request);
-  const emit = (events: Record<string, any>[]) => events.map((e) => ({ event: e.type as string, data: JSON.stringify(e), parsed: e }));
-  yield* emit(translator.start());
-  let reported = false;
-  for await (const { chunk } of chunks) {
-    if (chunk.usage) reported = true;
-    yield* emit(translator.push(chunk));
-  }
-  // Without the upstream's usage the final response carries zeros: mark it, so the meter leaves the
-  // count to the gateway's estimate instead of charging nothing.
-  yield* emit(translator.end()).map((e) => (reported || !e.event.startsWith('response.') || !e.parsed.response ? e : { ...e, unreported: true }));
-}
 
 /** Usage comes once, with the final response; text deltas count toward an estimate until then. */
-const meter: StreamMeter<NativeEvent & { unreported?: boolean }> = ({ parsed, unreported }) => {
+const meter: StreamMeter<TranslatedEvent> = ({ parsed, unreported }) => {
   if ((parsed.type === 'response.completed' || parsed.type === 'response.incomplete') && parsed.response?.usage && !unreported) return { usage: chatUsage(parsed.response.usage) };
   if (parsed.type === 'response.output_text.delta' || parsed.type === 'response.function_call_arguments.delta') return { text: String(parsed.delta ?? '').length };
   return {};

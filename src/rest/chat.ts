@@ -8,14 +8,8 @@ import { ClientGoneError, toGatewayError } from '../errors.js';
 import { drained, sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
 import { targetHeaders } from './call-headers.js';
+import { EVENT_STREAM_HEADERS } from './event-stream.js';
 import { parseJsonBody, readBody, sendJson } from './http.js';
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
 
 export async function chatCompletions(
   gateway: Gateway,
@@ -34,7 +28,7 @@ export async function chatCompletions(
     return;
   }
   const { chunks, record } = await gateway.chatStream(request, providerId, ctx);
-  res.writeHead(200, { ...SSE_HEADERS, ...targetHeaders(record) });
+  res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...targetHeaders(record) });
   try {
     for await (const { data } of chunks) {
       if (!res.write(sseData(data))) await drained(res, signal);
