@@ -206,15 +206,32 @@ const INSERT_JSON = `insert into usage_records (${COLUMNS.join(', ')})
   on conflict (record_key) do nothing`;
 
 function jsonRows(batch: Buffered[]): string {
-  return JSON.stringify(
-    batch.map((r) => {
-      // Kept on the record: a retry of this batch must carry the same keys.
-      r.key ??= randomUUID();
-      const row: Record<string, unknown> = {};
-      values(r).forEach((value, i) => (row[COLUMNS[i]!] = value));
-      return row;
-    }),
-  );
+  // Built field by field, like COPY's text (a row object per record and a generic stringify cost
+  // ~4 µs a record; this ~1 µs). Keys stay on the records: a retry of this batch must carry the same.
+  let json = '[';
+  for (const r of batch) {
+    r.key ??= randomUUID();
+    if (json.length > 1) json += ',';
+    json += `{"at":"${r.at.toISOString()}","request_id":${jstr(r.requestId)},"subject":${jstr(r.subject)},"client":${jstr(r.client)},"operation":${jstr(r.operation)},"provider":${jstr(r.provider)},"model":${jstr(r.model)},"alias":${jstr(r.alias)},"prompt_tokens":${int(r.promptTokens)},"completion_tokens":${int(r.completionTokens)},"cached_tokens":${int(r.cachedTokens)},"reasoning_tokens":${int(r.reasoningTokens)},"tokens_estimated":${r.tokensEstimated ? 'true' : 'false'},"latency_ms":${num(r.latencyMs)},"ttft_ms":${r.ttftMs === undefined ? 'null' : num(r.ttftMs)},"status":${jstr(r.status)},"cost_usd":${num(r.costUsd)},"priced":${r.priced ? 'true' : 'false'},"record_key":"${r.key}"}`;
+  }
+  return json + ']';
+}
+
+const PLAIN_JSON = /^[\w .:/@+=-]*$/;
+
+/** A JSON string value (`null` when absent); common identifiers need no escaping. */
+function jstr(value: string | undefined): string {
+  if (value === undefined || value === null) return 'null';
+  return PLAIN_JSON.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/** A finite number as JSON (JSON has no NaN or Infinity). */
+function num(value: number): string {
+  return Number.isFinite(value) ? String(value) : '0';
+}
+
+function int(value: number): string {
+  return Number.isFinite(value) ? String(Math.round(value)) : '0';
 }
 
 /**
@@ -239,11 +256,4 @@ function str(value: string | undefined): string {
   if (value === undefined || value === null) return '\\N';
   if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-function values(r: Buffered): unknown[] {
-  return [
-    r.at, r.requestId ?? null, r.subject, r.client ?? null, r.operation, r.provider, r.model, r.alias ?? null, r.promptTokens, r.completionTokens,
-    r.cachedTokens, r.reasoningTokens, r.tokensEstimated, r.latencyMs, r.ttftMs ?? null, r.status, r.costUsd, r.priced, r.key ?? null,
-  ];
 }
