@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import ts from 'typescript';
 import { Pool } from 'undici';
+import WebSocket from 'ws';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH = join(ROOT, 'bench');
@@ -139,6 +140,8 @@ export interface GatewayOptions {
   nodeEnv?: string;
   /** The usage ledger (default: the embedded one, in a temporary directory; `off` for none). */
   usageDatabaseUrl?: string;
+  /** More environment (budgets, Redis…). */
+  env?: Record<string, string>;
 }
 
 export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
@@ -154,6 +157,7 @@ export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
     USAGE_DATABASE_URL: o.usageDatabaseUrl ?? `pglite://${mkdtempSync(join(tmpdir(), 'bench-ledger-'))}`,
   };
   if (o.issuer) env.OIDC_ISSUER_URL = o.issuer;
+  Object.assign(env, o.env);
   const entry = o.fromSource ? [...TSX, join(ROOT, 'src/main.ts')] : [join(ROOT, 'dist/main.js')];
   return startChild(name, [...(o.nodeFlags ?? []), ...entry], env);
 }
@@ -273,6 +277,7 @@ export interface LoadResult {
   /** Exact latencies (autocannon's own histogram has 1 ms resolution). */
   p50: number;
   p99: number;
+  p999: number;
   errors: number;
   non2xx: number;
   timeouts: number;
@@ -311,6 +316,7 @@ export async function load(target: Target, connections: number, seconds: number)
     rps: r['2xx'] / r.duration,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
     errors: r.errors,
     non2xx: r.non2xx,
     timeouts: r.timeouts,
@@ -321,8 +327,8 @@ export async function load(target: Target, connections: number, seconds: number)
   };
 }
 
-/** p50 and p99 over the samples of several runs. */
-export function pooled(runs: LoadResult[]): { p50: number; p99: number } {
+/** p50, p99 and p99.9 over the samples of several runs. */
+export function pooled(runs: LoadResult[]): { p50: number; p99: number; p999: number } {
   const all = new Float64Array(runs.reduce((n, r) => n + r.samples.length, 0));
   let at = 0;
   for (const r of runs) {
@@ -330,7 +336,7 @@ export function pooled(runs: LoadResult[]): { p50: number; p99: number } {
     at += r.samples.length;
   }
   all.sort();
-  return { p50: percentile(all, 0.5), p99: percentile(all, 0.99) };
+  return { p50: percentile(all, 0.5), p99: percentile(all, 0.99), p999: percentile(all, 0.999) };
 }
 
 /** A LoadResult without its samples, for JSON. */
@@ -364,7 +370,8 @@ export async function probe(target: Target): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Streams (SSE): REST `data:` frames or GraphQL-over-SSE `event: next` frames
 
-export type StreamKind = 'rest' | 'graphql';
+/** `graphql-ws`: the URL is `ws://…/graphql`, one socket per stream (graphql-transport-ws), `pool` unused. */
+export type StreamKind = 'rest' | 'graphql' | 'graphql-ws';
 
 export interface StreamTarget {
   name: string;
@@ -386,7 +393,9 @@ export interface StreamRun {
 }
 
 /** Sends one streaming request on `pool` and counts its frames as they arrive. */
-export async function streamOnce(pool: Pool, t: StreamTarget): Promise<StreamRun> {
+export async function streamOnce(pool: Pool | undefined, t: StreamTarget): Promise<StreamRun> {
+  if (t.kind === 'graphql-ws') return wsStreamOnce(t);
+  if (!pool) throw new Error('streamOnce: an HTTP stream needs a pool');
   const u = new URL(t.url);
   const started = performance.now();
   let ttfc = NaN;
@@ -425,6 +434,41 @@ export async function streamOnce(pool: Pool, t: StreamTarget): Promise<StreamRun
   const total = performance.now() - started;
   if (!error && !done) error = 'stream ended without its final frame';
   return { ok: !error, chunks, ttfc, total, ...(error ? { error } : {}) };
+}
+
+/**
+ * One subscription on its own WebSocket (as each browser tab would have): connection_init with the
+ * `Authorization` header as a connection parameter, subscribe with `t.body`'s operation, count `next`.
+ */
+export function wsStreamOnce(t: StreamTarget): Promise<StreamRun> {
+  const started = performance.now();
+  let ttfc = NaN;
+  let chunks = 0;
+  return new Promise((resolvePromise) => {
+    let settled = false;
+    const ws = new WebSocket(t.url, 'graphql-transport-ws');
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      ws.close(1000);
+      resolvePromise({ ok: !error, chunks, ttfc, total: performance.now() - started, ...(error ? { error } : {}) });
+    };
+    ws.on('open', () => {
+      const authorization = t.headers.authorization;
+      ws.send(JSON.stringify({ type: 'connection_init', payload: authorization ? { Authorization: authorization } : {} }));
+    });
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: { errors?: unknown } };
+      if (message.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: JSON.parse(t.body) }));
+      else if (message.type === 'next') {
+        if (message.payload?.errors) return finish(JSON.stringify(message.payload.errors).slice(0, 300));
+        if (chunks++ === 0) ttfc = performance.now() - started;
+      } else if (message.type === 'complete') finish();
+      else if (message.type === 'error') finish(JSON.stringify(message.payload).slice(0, 300));
+    });
+    ws.on('error', (e) => finish(e.message));
+    ws.on('close', (code, reason) => finish(`socket closed (${code} ${String(reason)}) before complete`));
+  });
 }
 
 export function streamPool(url: string, connections: number): Pool {
