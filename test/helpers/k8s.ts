@@ -200,7 +200,7 @@ export const KUBE_SCORE_IGNORED: Record<string, string> = {
 /** The kube-score binary: $KUBE_SCORE, on PATH, or where scripts/install-system-deps.sh puts it. */
 export function kubeScoreBinary(): string {
   if (process.env.KUBE_SCORE) return process.env.KUBE_SCORE;
-  const cached = join(homedir(), '.cache', 'graphql-inference-gateway', 'bin', 'kube-score');
+  const cached = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'graphql-inference-gateway', 'bin', 'kube-score');
   if (existsSync(cached)) return cached;
   const onPath = spawnSync('sh', ['-c', 'command -v kube-score'], { encoding: 'utf8' }).stdout.trim();
   if (onPath) return onPath;
