@@ -11,6 +11,16 @@ export class Lifecycle {
   private readonly active = new Set<AbortController>();
   private inflight = 0;
   private idle: (() => void) | undefined;
+  private stopping = false;
+
+  /** True from the start of a graceful shutdown: /health/ready answers 503 from then on. */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
+  startDraining(): void {
+    this.stopping = true;
+  }
 
   /**
    * Counts a request as in flight until its response closes, and gives it a signal that fires when

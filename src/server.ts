@@ -1,6 +1,6 @@
 /**
  * The server: one `node:http` listener, one port. The pipeline, in order: CORS (preflights answered
- * for both edges alike), health and metrics (always open), then `/graphql` (authenticated inside Yoga's pipeline by @graphql-yoga/plugin-jwt, on every
+ * for both edges alike), health, probes (health.ts) and metrics (always open), then `/graphql` (authenticated inside Yoga's pipeline by @graphql-yoga/plugin-jwt, on every
  * transport) and everything else to the REST shim (authenticated here by the same verifier).
  */
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ import { trySseSubscription } from './graphql/sse-subscriptions.js';
 import { TrustedDocuments } from './graphql/trusted-documents.js';
 import { createGraphQLServer } from './graphql/yoga.js';
 import { createCors } from './cors.js';
+import { createProbes, LIVE_PATH, READY_PATH } from './health.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { readBody, sendError, sendJson } from './rest/http.js';
@@ -52,6 +53,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const cors = createCors(config.corsOrigins);
   const verifier = config.auth.enabled ? new TokenVerifier(config.auth, logger) : undefined;
   verifier?.warmUp();
+  const probes = createProbes(lifecycle, verifier);
   const trusted = new TrustedDocuments(config.persistedDocuments);
   const yoga = createGraphQLServer(gateway, logger, verifier, trusted);
   const authenticate = verifier
@@ -98,6 +100,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     try {
       if (cors.handle(req, res)) return;
       if (path === '/health') return sendJson(res, 200, { message: 'OK' });
+      if (path === LIVE_PATH) return probes.live(res);
+      if (path === READY_PATH) return await probes.ready(res);
       if (path === '/metrics' && config.metricsEnabled) return await sendMetrics(res, metrics);
       if (path === '/graphql') {
         // The JWT plugin verifies the token inside Yoga's pipeline (the GraphiQL page itself loads
@@ -165,6 +169,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     gateway,
     logger,
     async shutdown(graceMs = config.server.shutdownTimeoutMs, force) {
+      lifecycle.startDraining(); // /health/ready → 503 on connections still open
       server.close(); // no new connections; idle keep-alive ones are closed by Node
       server.closeIdleConnections();
       websocket.stopAccepting();
@@ -249,6 +254,8 @@ function routeOf(path: string): string {
     case '/v1/models':
     case '/graphql':
     case '/health':
+    case LIVE_PATH:
+    case READY_PATH:
     case '/metrics':
       return path;
     default:

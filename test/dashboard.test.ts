@@ -1,5 +1,5 @@
 /**
- * The Grafana dashboard in k8s/monitoring/ against the metrics a real gateway exposes. Every metric a
+ * The Grafana dashboard in k8s/base/monitoring/ against the metrics a real gateway exposes. Every metric a
  * panel or a variable queries must be in the gateway's /metrics (its `# TYPE` line: histogram series
  * `_bucket`/`_count`/`_sum` count as their histogram), and every label a query groups by, filters on or
  * names in a legend must be on that metric's series. A renamed metric or label fails here, not as an
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { postJson, readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
 
-const DASHBOARD_PATH = fileURLToPath(new URL('../k8s/monitoring/gateway-dashboard.json', import.meta.url));
+const DASHBOARD_PATH = fileURLToPath(new URL('../k8s/base/monitoring/gateway-dashboard.json', import.meta.url));
 
 // ---- the dashboard -------------------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ describe('the PromQL scanner', () => {
   });
 });
 
-describe('k8s/monitoring/gateway-dashboard.json', () => {
+describe('k8s/base/monitoring/gateway-dashboard.json', () => {
   it('is a Grafana dashboard of schema 38 or later with a stable uid', () => {
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(38);
     expect(dashboard.uid).toMatch(/^[\w-]{1,40}$/);

@@ -1,83 +1,24 @@
 /**
- * The Kubernetes deployment, checked offline: `kubectl kustomize k8s/` must render, every object must
+ * The Kubernetes dev overlay, checked offline: `kubectl kustomize k8s/overlays/dev` must render, every object must
  * satisfy the Kubernetes API schema, and the manifests must agree with the gateway's own config parser,
  * the realm JSON, the Dockerfile and the Taskfile. No cluster, no network.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { loadConfig, type Config } from '../src/config.js';
+import { manifests, read, resolvePort, schemaProblems, type K8sObject } from './helpers/k8s.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const read = (path: string) => readFileSync(`${ROOT}/${path}`, 'utf8');
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [field: string]: unknown;
-}
-
-// ---- rendering ---------------------------------------------------------------------------------
-
-/** Runs a renderer; undefined when the binary is not installed. */
-function run(cmd: string, args: string[]): string | undefined {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` failed (exit ${r.status}):\n${r.stderr}`);
-  return r.stdout;
-}
-
-let rendered: K8sObject[] | Error | undefined;
-/** All objects from `kubectl kustomize k8s/` (standalone `kustomize build` if kubectl is absent). */
-function objects(): K8sObject[] {
-  if (rendered === undefined) {
-    try {
-      const out = run('kubectl', ['kustomize', 'k8s/']) ?? run('kustomize', ['build', 'k8s/']);
-      if (out === undefined) {
-        throw new Error(
-          'kubectl is not installed (not on PATH), so the Kubernetes manifests cannot be rendered. ' +
-            'Install kubectl >= 1.27 (it bundles kustomize v5), or the standalone kustomize v5 ' +
-            '(`go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0`), then re-run.',
-        );
-      }
-      rendered = parseAllDocuments(out).map((doc) => {
-        if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors[0]!.message}`);
-        return doc.toJS() as K8sObject;
-      });
-    } catch (error) {
-      rendered = error as Error;
-    }
-  }
-  if (rendered instanceof Error) throw rendered;
-  return rendered;
-}
-
-/** The one rendered object of that kind/namespace whose name is `name` or `name-<kustomize hash>`. */
-function find(kind: string, namespace: string, name: string): K8sObject {
-  const hits = objects().filter(
-    (o) =>
-      o.kind === kind &&
-      o.metadata.namespace === namespace &&
-      (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)),
-  );
-  if (hits.length !== 1) throw new Error(`expected one ${kind} ${namespace}/${name}, rendered ${hits.length}`);
-  return hits[0]!;
-}
+/** The dev overlay: the walkthrough's manifests (the prod overlay has its own file, k8s-prod.test.ts). */
+const DEV = manifests('k8s/overlays/dev');
+const { objects, find, secretData, containerEnv } = DEV;
 
 const deployment = (ns: string, name: string) => new Deployment(find('Deployment', ns, name) as never);
 const gatewayDeployment = () => deployment('inference-gateway', 'inference-gateway');
@@ -90,65 +31,21 @@ function only<T>(items: readonly T[] | undefined, what: string): T {
 const gatewayContainer = () => only(gatewayDeployment().spec?.template.spec?.containers, 'gateway containers');
 const keycloakContainer = () => only(keycloakDeployment().spec?.template.spec?.containers, 'keycloak containers');
 
-/** A probe's or Service's port (number or container port name) as a container port number. */
-function resolvePort(container: IContainer, port: number | string | undefined): number | undefined {
-  if (typeof port === 'number') return port;
-  return container.ports?.find((p) => p.name === port)?.containerPort;
-}
-
 function env(container: IContainer, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value;
 }
 
-/** A rendered Secret's values (stringData over base64 data, as the API server merges them). */
-function secretData(namespace: string, name: string): Record<string, string> {
-  const secret = find('Secret', namespace, name) as { data?: Record<string, string>; stringData?: Record<string, string> };
-  const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-  return { ...data, ...secret.stringData };
-}
-
-/** A container's `env` entries as the kubelet resolves them (`value`, or a key of a rendered Secret/ConfigMap). */
-function containerEnv(container: IContainer, namespace: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    const secretRef = e.valueFrom?.secretKeyRef;
-    const configMapRef = e.valueFrom?.configMapKeyRef;
-    let value: string | undefined = e.value;
-    if (secretRef) value = secretData(namespace, secretRef.name!)[secretRef.key];
-    else if (configMapRef) value = (find('ConfigMap', namespace, configMapRef.name!) as { data?: Record<string, string> }).data?.[configMapRef.key];
-    if (value === undefined) throw new Error(`env ${e.name} of container ${container.name} resolves to nothing`);
-    out[e.name] = value;
-  }
-  return out;
-}
-
 /** What the gateway process sees from its manifests: the ConfigMap plus the Secret (envFrom), then its own `env` (which wins). */
 function manifestEnv(): Record<string, string> {
-  const cm = find('ConfigMap', 'inference-gateway', 'inference-gateway') as { data?: Record<string, string> };
-  const secret = find('Secret', 'inference-gateway', 'inference-gateway') as { stringData?: Record<string, string> };
-  return { ...cm.data, ...secret.stringData, ...containerEnv(gatewayContainer(), 'inference-gateway') };
+  return containerEnv(gatewayContainer(), 'inference-gateway');
 }
 const gatewayConfig = (): Config => loadConfig(manifestEnv());
 
 const realmJson = () => read('keycloak/inference-gateway-realm.json');
 const realmName = () => (JSON.parse(realmJson()) as { realm: string }).realm;
 
-// The kinds we emit, each with the model that carries its API schema.
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  'v1/Namespace': Namespace,
-  'v1/ServiceAccount': ServiceAccount,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'apps/v1/Deployment': Deployment,
-  'apps/v1/StatefulSet': StatefulSet,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-};
-
-describe('k8s/ renders and is schema-valid', () => {
-  it('renders the gateway and Keycloak with `kubectl kustomize k8s/`', () => {
+describe('k8s/overlays/dev renders and is schema-valid', () => {
+  it('renders the gateway and Keycloak with `kubectl kustomize k8s/overlays/dev`', () => {
     const ids = objects().map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`);
     expect(ids).toEqual(
       expect.arrayContaining([
@@ -162,6 +59,8 @@ describe('k8s/ renders and is schema-valid', () => {
         'PodDisruptionBudget inference-gateway/inference-gateway',
         'Deployment inference-gateway/redis',
         'Service inference-gateway/redis',
+        'NetworkPolicy inference-gateway/default-deny',
+        'NetworkPolicy inference-gateway/inference-gateway',
         'NetworkPolicy inference-gateway/redis',
         'StatefulSet inference-gateway/usage-postgres',
         'Service inference-gateway/usage-postgres',
@@ -172,26 +71,14 @@ describe('k8s/ renders and is schema-valid', () => {
         'ConfigMap keycloak/keycloak-realm',
         'Deployment keycloak/keycloak',
         'Service keycloak/keycloak',
+        'NetworkPolicy keycloak/default-deny',
+        'NetworkPolicy keycloak/keycloak',
       ]),
     );
   });
 
   it('every rendered object satisfies its Kubernetes API schema', () => {
-    const problems: string[] = [];
-    for (const o of objects()) {
-      const id = `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-      const Model = MODELS[`${o.apiVersion}/${o.kind}`];
-      if (!Model) {
-        problems.push(`${id}: no schema for ${o.apiVersion} ${o.kind} (add it to MODELS)`);
-        continue;
-      }
-      try {
-        new Model(o as never).validate();
-      } catch (error) {
-        problems.push(`${id}: ${(error as Error).message}`);
-      }
-    }
-    expect(problems).toEqual([]);
+    expect(schemaProblems(objects())).toEqual([]);
   });
 
   it('puts every namespaced object into a Namespace that is rendered too', () => {
@@ -264,10 +151,19 @@ describe('the gateway manifests agree with the gateway config parser', () => {
     expect(port.name).toBe('http');
   });
 
-  it.each(['startupProbe', 'readinessProbe', 'livenessProbe'] as const)('%s GETs /health on the server port', (probe) => {
+  it.each([
+    ['startupProbe', '/health/live'],
+    ['readinessProbe', '/health/ready'],
+    ['livenessProbe', '/health/live'],
+  ] as const)('%s GETs %s on the server port', (probe, path) => {
     const c = gatewayContainer();
-    expect(c[probe]?.httpGet?.path).toBe('/health');
+    expect(c[probe]?.httpGet?.path).toBe(path);
     expect(resolvePort(c, c[probe]?.httpGet?.port)).toBe(gatewayConfig().server.port);
+  });
+
+  it('liveness and readiness ask different questions (a slow dependency takes a pod out of rotation, never restarts it)', () => {
+    const c = gatewayContainer();
+    expect(c.livenessProbe?.httpGet?.path).not.toBe(c.readinessProbe?.httpGet?.path);
   });
 
   it('the Service routes to the server port of the gateway pods', () => {
@@ -284,7 +180,8 @@ describe('the gateway manifests agree with the gateway config parser', () => {
     const cpu = only(hpa.spec?.metrics, 'hpa metrics').resource;
     expect([cpu?.name, cpu?.target.type, cpu?.target.averageUtilization]).toEqual(['cpu', 'Utilization', 70]);
     expect(gatewayContainer().resources?.requests?.cpu, 'utilization needs a CPU request').toBeDefined();
-    expect(gatewayDeployment().spec?.replicas).toBe(hpa.spec?.minReplicas);
+    // The HPA owns the replica count: a static one would reset its scale on every `kubectl apply`.
+    expect(gatewayDeployment().spec?.replicas).toBeUndefined();
   });
 
   it('the PodDisruptionBudget keeps one gateway pod while allowing drains', () => {
@@ -416,7 +313,8 @@ describe('usage ledger: Postgres for every replica', () => {
   it('the config parser takes that URL as the ledger: one shared Postgres, since the gateway runs several replicas', () => {
     const config = gatewayConfig();
     expect(config.usage.databaseUrl).toBe(ledgerUrlText());
-    expect(gatewayDeployment().spec?.replicas).toBeGreaterThan(1); // so an embedded pglite:// ledger per pod would split it
+    const hpa = new HorizontalPodAutoscaler(find('HorizontalPodAutoscaler', NS, 'inference-gateway') as never);
+    expect(hpa.spec?.minReplicas).toBeGreaterThan(1); // so an embedded pglite:// ledger per pod would split it
     expect(config.usage.databaseUrl).toMatch(/^postgres(ql)?:\/\//);
   });
 
@@ -458,17 +356,24 @@ describe('usage ledger: Postgres for every replica', () => {
     expect(pod?.enableServiceLinks).toBe(false);
   });
 
-  it.each(['startupProbe', 'readinessProbe', 'livenessProbe'] as const)('%s runs pg_isready against the TCP port', (probe) => {
+  it.each(['startupProbe', 'readinessProbe'] as const)('%s runs pg_isready against the TCP port', (probe) => {
     const command = postgresContainer()[probe]?.exec?.command?.join(' ') ?? '';
     expect(command).toMatch(/\bpg_isready\b/);
     expect(command).toMatch(/-h 127\.0\.0\.1/);
     expect(command).toMatch(/-p 5432\b/);
   });
 
+  it('livenessProbe only checks that the postmaster holds its port (not pg_isready: a busy server is unready, not dead)', () => {
+    const c = postgresContainer();
+    expect(resolvePort(c, c.livenessProbe?.tcpSocket?.port)).toBe(5432);
+    expect(c.livenessProbe?.exec).toBeUndefined();
+  });
+
   it('the NetworkPolicy selects the Postgres pods and lets in only the gateway pods, only on 5432', () => {
     const policy = new NetworkPolicy(find('NetworkPolicy', NS, 'usage-postgres') as never);
     expect(policy.spec?.podSelector.matchLabels).toEqual(postgres().spec?.selector.matchLabels);
-    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec?.egress ?? [], 'Postgres calls no one').toEqual([]);
     const rule = only(policy.spec?.ingress, 'ingress rules');
     const from = only(rule.from, 'ingress peers');
     expect(from.namespaceSelector, 'no other namespace').toBeUndefined();
@@ -482,10 +387,10 @@ describe('usage ledger: Postgres for every replica', () => {
 });
 
 describe('monitoring: the Grafana dashboard ConfigMap', () => {
-  const dashboardJson = () => read('k8s/monitoring/gateway-dashboard.json');
+  const dashboardJson = () => read('k8s/base/monitoring/gateway-dashboard.json');
   const cm = () => find('ConfigMap', 'inference-gateway', 'inference-gateway-dashboard') as K8sObject & { data?: Record<string, string>; metadata: { labels?: Record<string, string> } };
 
-  it('holds k8s/monitoring/gateway-dashboard.json byte for byte', () => {
+  it('holds k8s/base/monitoring/gateway-dashboard.json byte for byte', () => {
     expect(cm().data).toEqual({ 'gateway-dashboard.json': dashboardJson() });
   });
 
@@ -613,8 +518,12 @@ describe('Taskfile.yml', () => {
   });
 
   it('deploys with `kubectl apply -k` from the kustomize tree', () => {
-    expect(commands('deploy-keycloak')).toContain('kubectl apply -k k8s/keycloak');
-    expect(commands('deploy-inference-gateway')).toContain('kubectl apply -k k8s/inference-gateway');
+    expect(commands('deploy-keycloak')).toContain('kubectl apply -k k8s/overlays/dev/keycloak');
+    expect(commands('deploy-inference-gateway')).toContain('kubectl apply -k k8s/overlays/dev/inference-gateway');
+    expect(commands('undeploy-keycloak')).toContain('kubectl delete -k k8s/overlays/dev/keycloak');
+    expect(commands('undeploy-inference-gateway')).toContain('kubectl delete -k k8s/overlays/dev/inference-gateway');
+    expect(commands('render')).toContain('kubectl kustomize k8s/overlays/dev');
+    expect(commands('render-prod')).toContain('kubectl kustomize k8s/overlays/prod');
   });
 
   it.each([

@@ -67,6 +67,27 @@ export class SigningKeys {
     return key;
   }
 
+  /** True once a key set has been fetched (kept through later outages of the issuer). */
+  get loaded(): boolean {
+    return this.keys !== undefined;
+  }
+
+  /**
+   * For readiness: true when keys are at hand. Otherwise starts a fetch (or joins the one running;
+   * at most one per COLD_RETRY_MS while the issuer fails), waits for it up to `waitMs`, and tells
+   * whether keys are loaded now. Never throws.
+   */
+  async ensureLoaded(waitMs: number): Promise<boolean> {
+    if (this.keys) return true;
+    if (this.inflight || Date.now() - this.lastAttempt >= COLD_RETRY_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+      await Promise.race([this.refresh(false).catch(() => {}), waited]);
+      clearTimeout(timer);
+    }
+    return this.keys !== undefined;
+  }
+
   /** Fetches the key set; `required` means there is nothing cached to fall back on. */
   refresh(required: boolean): Promise<void> {
     this.inflight ??= this.fetchKeys().finally(() => {
