@@ -121,6 +121,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
           signal: ctx.extra.signal!,
           params: payload,
           calls,
+          compiledEvents: true,
         });
         let document;
         let contextValue;

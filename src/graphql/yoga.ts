@@ -17,6 +17,7 @@ import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { jwtOptions, useCaller, useRememberedTokens, type RequestAuth } from './auth.js';
 import { useCallExtensions } from './call-extensions.js';
+import { useCompiledSubscriptionEvents } from './compiled-subscriptions.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
@@ -35,6 +36,8 @@ export interface ServerContext {
   requestId?: string;
   /** Set by the fast path, which words refused variables itself (only when execution fails) and adds the call extensions itself. */
   fastPath?: boolean;
+  /** Set by the direct transports (SSE, WebSocket): subscription events run compiled (compiled-subscriptions.ts). */
+  compiledEvents?: boolean;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -77,7 +80,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       },
     },
     // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
-    context: ({ request, signal, calls, fastPath, requestId }) => ({
+    context: ({ request, signal, calls, fastPath, compiledEvents, requestId }) => ({
       gateway,
       requestId,
       identity: null,
@@ -85,6 +88,7 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       calls: [],
       requestCalls: calls,
       fastPath,
+      compiledEvents: compiledEvents ?? fastPath,
     }),
     graphiql: {
       title: 'GraphQL Inference Gateway',
@@ -107,6 +111,8 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       // is most of Yoga's own cost for the small operations a gateway serves (measured: GraphQL
       // mutation ~0.23× → ~0.37× the floor).
       useGraphQlJit({}, { enableIf: jitSuits }),
+      // Subscription events on the direct transports: compiled too (see compiled-subscriptions.ts).
+      useCompiledSubscriptionEvents(),
     ],
   });
 }
@@ -121,8 +127,8 @@ query Models {
 `;
 
 /**
- * Subscriptions stay on the interpreter, whose mid-stream error handling the transports rely on;
- * so do operations with invalid variables, whose errors the interpreter words far better (it
+ * Subscriptions are left to useCompiledSubscriptionEvents (graphql-jit's own subscribe mishandles
+ * enum variables); so do operations with invalid variables, whose errors the interpreter words far better (it
  * names the variable and path, and Yoga answers 400) than compiled code does. The fast path
  * (fast-path.ts) checks variables only when compiled execution fails, sparing every good request
  * a second coercion.

@@ -19,6 +19,8 @@ export interface GraphQLContext {
   readonly requestId?: string;
   /** Run by the GraphQL fast path, which answers refused variables and adds call extensions itself. */
   readonly fastPath?: boolean;
+  /** Subscription events run compiled (src/graphql/compiled-subscriptions.ts). */
+  readonly compiledEvents?: boolean;
 }
 
 export const builder = new SchemaBuilder<{
