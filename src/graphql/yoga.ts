@@ -17,6 +17,8 @@ import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { jwtOptions, useCaller, useRememberedTokens, type RequestAuth } from './auth.js';
 import { useCallExtensions } from './call-extensions.js';
+import { useOperationSpan } from './operation-span.js';
+import type { Span } from '../telemetry/tracing.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
@@ -35,6 +37,8 @@ export interface ServerContext {
   requestId?: string;
   /** Set by the fast path, which words refused variables itself (only when execution fails) and adds the call extensions itself. */
   fastPath?: boolean;
+  /** The request's (or WebSocket operation's) SERVER span, when tracing is on. */
+  span?: Span;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -77,9 +81,10 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       },
     },
     // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
-    context: ({ request, signal, calls, fastPath, requestId }) => ({
+    context: ({ request, signal, calls, fastPath, requestId, span }) => ({
       gateway,
       requestId,
+      span,
       identity: null,
       signal: signal ?? request.signal,
       calls: [],
@@ -99,6 +104,8 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       ...(trusted?.enabled ? [useTrustedDocuments(trusted)] : []),
       useMediaTypeErrors(),
       useCallExtensions(),
+      // Names the SERVER span after the operation (`mutation chatCompletion`); only with tracing on.
+      ...(gateway.tracing.enabled ? [useOperationSpan()] : []),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: true }),
       useIntrospectionDepthLimit(DOCUMENT_LIMITS.introspectionDepth),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),

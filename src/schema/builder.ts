@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import type { CallRecord, Gateway } from '../gateway.js';
 import type { Identity } from '../auth/identity.js';
+import type { Span } from '../telemetry/tracing.js';
 
 export interface GraphQLContext {
   readonly gateway: Gateway;
@@ -19,6 +20,8 @@ export interface GraphQLContext {
   readonly requestId?: string;
   /** Run by the GraphQL fast path, which answers refused variables and adds call extensions itself. */
   readonly fastPath?: boolean;
+  /** The request's (or WebSocket operation's) SERVER span, parent of its provider calls' spans; set when tracing is on. */
+  readonly span?: Span;
 }
 
 export const builder = new SchemaBuilder<{

@@ -1,0 +1,389 @@
+/**
+ * OpenTelemetry traces, received by a real OTLP/HTTP receiver on loopback (protobuf and JSON decoded
+ * from the wire): a SERVER span per request and per WebSocket operation, a CLIENT span per provider
+ * call attempt with the GenAI attributes, the caller's trace continued, the provider handed the
+ * CLIENT span's `traceparent`, no message content unless asked for, and a collector that is down or
+ * stuck never failing a request.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient as createWsClient } from 'graphql-ws';
+import { ChatCompletionDocument, ChatCompletionStreamDocument } from './generated/graphql.js';
+import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fakes/otlp-receiver.js';
+import { postJson, readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { gql, subscribeSse, subscribeWs } from './helpers/graphql.js';
+
+let receiver: OtlpReceiver;
+let openai: FakeProvider;
+let groq: FakeProvider;
+let gw: TestGateway;
+
+/** A prompt that must never reach a span unless content capture is on. */
+const SECRET = 'the launch code is 0000';
+const HI = [{ role: 'user', content: SECRET }];
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  openai = await startFakeProvider({ apiKey: 'sk-openai-key', models: ['gpt-4o'] });
+  groq = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'gsk-groq-key', models: ['llama'] });
+  gw = await startTestGateway({
+    OPENAI_API_URL: openai.url,
+    OPENAI_API_KEY: 'sk-openai-key',
+    GROQ_API_URL: groq.url,
+    GROQ_API_KEY: 'gsk-groq-key',
+    MODEL_FALLBACKS: JSON.stringify({ smart: ['openai/fail-503', 'groq/llama'] }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '20',
+    OTEL_SERVICE_NAME: 'gateway-under-test',
+  });
+});
+afterAll(async () => {
+  await gw?.close();
+  await Promise.all([receiver?.close(), openai?.close(), groq?.close()]);
+});
+
+const newTrace = () => ({ traceId: randomBytes(16).toString('hex'), parentId: randomBytes(8).toString('hex') });
+const traceparent = (t: { traceId: string; parentId: string }) => `00-${t.traceId}-${t.parentId}-01`;
+
+/** The spans of one trace once `count` of them (and a SERVER span) have arrived. */
+async function traceSpans(traceId: string, count: number): Promise<ReceivedSpan[]> {
+  const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.traceId === traceId);
+  const spans = await receiver.waitFor((all) => mine(all).length >= count && mine(all).some((s) => s.kind === 'SERVER'));
+  return mine(spans);
+}
+
+const serverOf = (spans: ReceivedSpan[]) => {
+  const servers = spans.filter((s) => s.kind === 'SERVER');
+  expect(servers).toHaveLength(1);
+  return servers[0]!;
+};
+const clientsOf = (spans: ReceivedSpan[]) => spans.filter((s) => s.kind === 'CLIENT').sort((a, b) => Number(a.attributes['gateway.attempt']) - Number(b.attributes['gateway.attempt']));
+
+/** The traceparent a fake provider received for the request that carried `traceId`. */
+function providerTraceparents(fake: FakeProvider, traceId: string): string[] {
+  return fake.requests.map((r) => String(r.headers.traceparent ?? '')).filter((h) => h.includes(traceId));
+}
+
+function expectNoContent(spans: ReceivedSpan[]) {
+  const text = JSON.stringify(spans.map((s) => [s.attributes, s.events]));
+  expect(text).not.toContain(SECRET);
+  expect(text).not.toContain('You said');
+  expect(text).not.toContain('gen_ai.input.messages');
+  expect(text).not.toContain('gen_ai.output.messages');
+  // Keys never: neither the providers' nor anything that looks like a bearer token.
+  expect(text).not.toContain('sk-openai-key');
+  expect(text).not.toContain('gsk-groq-key');
+  expect(text).not.toContain('Bearer');
+}
+
+describe('REST chat', () => {
+  it('a root SERVER span with the request, and one CLIENT span per provider call with the GenAI attributes', async () => {
+    const requestId = `req-${randomBytes(6).toString('hex')}`;
+    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI, temperature: 0.5, max_tokens: 50 }, { 'x-request-id': requestId });
+    expect(res.status).toBe(200);
+
+    const all = await receiver.waitFor((spans) => spans.some((s) => s.attributes['gateway.request_id'] === requestId));
+    const server = all.find((s) => s.attributes['gateway.request_id'] === requestId)!;
+    const spans = await traceSpans(server.traceId, 2);
+    expect(server.parentSpanId).toBe('');
+    expect(server).toMatchObject({
+      name: 'POST /v1/chat/completions',
+      kind: 'SERVER',
+      encoding: 'protobuf',
+      status: { code: 'UNSET' },
+      attributes: {
+        'http.request.method': 'POST',
+        'http.route': '/v1/chat/completions',
+        'url.path': '/v1/chat/completions',
+        'http.response.status_code': 200,
+      },
+      resource: { 'service.name': 'gateway-under-test' },
+    });
+
+    const [client, ...more] = clientsOf(spans);
+    expect(more).toHaveLength(0);
+    expect(client!.parentSpanId).toBe(server.spanId);
+    expect(client).toMatchObject({
+      name: 'chat gpt-4o',
+      kind: 'CLIENT',
+      status: { code: 'UNSET' },
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.response.model': 'gpt-4o',
+        'gen_ai.response.id': 'chatcmpl-fake123',
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': res.json.usage.prompt_tokens,
+        'gen_ai.usage.output_tokens': res.json.usage.completion_tokens,
+        'gen_ai.request.temperature': 0.5,
+        'gen_ai.request.max_tokens': 50,
+        'server.address': '127.0.0.1',
+        'server.port': Number(new URL(openai.url).port),
+        'gateway.attempt': 1,
+      },
+    });
+    expect(client!.attributes).not.toHaveProperty('error.type');
+    expect(server.attributes).not.toHaveProperty('enduser.id'); // auth is off: no subject
+    expect(client!.startNs >= server.startNs && client!.endNs <= server.endNs).toBe(true);
+
+    // The provider's request carried the CLIENT span's context.
+    expect(providerTraceparents(openai, server.traceId)).toEqual([`00-${server.traceId}-${client!.spanId}-01`]);
+    // The log line names the trace and the SERVER span.
+    const line = gw.logs().split('\n').find((l) => l.includes(requestId) && l.includes('"msg":"request"'))!;
+    expect(JSON.parse(line)).toMatchObject({ trace_id: server.traceId, span_id: server.spanId });
+    expectNoContent(spans);
+  });
+
+  it("continues the caller's traceparent and tracestate, and passes the state on to the provider", async () => {
+    const t = newTrace();
+    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI }, { traceparent: traceparent(t), tracestate: 'app=checkout' });
+    expect(res.status).toBe(200);
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    expect(server.parentSpanId).toBe(t.parentId);
+    expect(server.traceState).toBe('app=checkout');
+    const [client] = clientsOf(spans);
+    expect(client!.parentSpanId).toBe(server.spanId);
+    const upstream = openai.requests.find((r) => String(r.headers.traceparent).includes(t.traceId))!;
+    expect(upstream.headers.traceparent).toBe(`00-${t.traceId}-${client!.spanId}-01`);
+    expect(upstream.headers.tracestate).toBe('app=checkout');
+  });
+
+  it('a streamed chat: the CLIENT span has the time to first chunk and ends with the stream', async () => {
+    const t = newTrace();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: traceparent(t) },
+      body: JSON.stringify({ model: 'openai/gpt-4o', stream: true, messages: HI }),
+    });
+    const frames = await readSseData(res);
+    expect(frames.at(-1)).toBe('[DONE]');
+    const usage = JSON.parse(frames.at(-2)!).usage;
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    const [client] = clientsOf(spans);
+    expect(client).toMatchObject({
+      name: 'chat gpt-4o',
+      parentSpanId: server.spanId,
+      status: { code: 'UNSET' },
+      attributes: {
+        'gen_ai.request.stream': true,
+        'gen_ai.response.model': 'gpt-4o',
+        'gen_ai.response.finish_reasons': ['stop'],
+        'gen_ai.usage.input_tokens': usage.prompt_tokens,
+        'gen_ai.usage.output_tokens': usage.completion_tokens,
+      },
+    });
+    expect(client!.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    expect(client!.events.map((e) => e.name)).toContain('gen_ai.first_chunk');
+    expect(client!.endNs <= server.endNs).toBe(true);
+    expectNoContent(spans);
+  });
+
+  it('a stream cut by the provider: the CLIENT span ends in error with error.type', async () => {
+    const t = newTrace();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: traceparent(t) },
+      body: JSON.stringify({ model: 'openai/cut-stream', stream: true, messages: HI }),
+    });
+    const frames = await readSseData(res);
+    expect(frames.at(-1)).toContain('error');
+    const [client] = clientsOf(await traceSpans(t.traceId, 2));
+    expect(client).toMatchObject({ name: 'chat cut-stream', status: { code: 'ERROR' }, attributes: { 'error.type': 'UPSTREAM_ERROR' } });
+    expect(client!.events.map((e) => e.name)).toContain('gen_ai.first_chunk');
+  });
+
+  it('a fallback: one CLIENT span per attempt under the one SERVER span, the failed one in error', async () => {
+    const t = newTrace();
+    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: 'smart', messages: HI }, { traceparent: traceparent(t) });
+    expect(res.status).toBe(200);
+    const spans = await traceSpans(t.traceId, 3);
+    const server = serverOf(spans);
+    const [first, second] = clientsOf(spans);
+    expect(first).toMatchObject({
+      name: 'chat fail-503',
+      parentSpanId: server.spanId,
+      status: { code: 'ERROR' },
+      attributes: { 'gen_ai.provider.name': 'openai', 'gateway.attempt': 1, 'gateway.alias': 'smart', 'error.type': '503' },
+    });
+    expect(second).toMatchObject({
+      name: 'chat llama',
+      parentSpanId: server.spanId,
+      status: { code: 'UNSET' },
+      attributes: { 'gen_ai.provider.name': 'groq', 'gateway.attempt': 2, 'gen_ai.response.model': 'llama', 'server.port': Number(new URL(groq.url).port) },
+    });
+    expect(second!.attributes).not.toHaveProperty('error.type');
+    expect(first!.endNs <= second!.startNs).toBe(true);
+    // Each attempt's provider request carried its own span.
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${first!.spanId}-01`]);
+    expect(providerTraceparents(groq, t.traceId)).toEqual([`00-${t.traceId}-${second!.spanId}-01`]);
+  });
+
+  it('an upstream failure: the CLIENT span has the status as error.type, the SERVER span the 5xx', async () => {
+    const t = newTrace();
+    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: 'openai/fail-500', messages: HI }, { traceparent: traceparent(t) });
+    expect(res.status).toBe(500);
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    const [client] = clientsOf(spans);
+    expect(client).toMatchObject({ status: { code: 'ERROR', message: expect.stringContaining('fake failure 500') }, attributes: { 'error.type': '500' } });
+    expect(server).toMatchObject({ status: { code: 'ERROR' }, attributes: { 'http.response.status_code': 500, 'error.type': '500' } });
+  });
+
+  it("a provider's 4xx is the CLIENT span's error, not the SERVER span's", async () => {
+    const t = newTrace();
+    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: 'openai/fail-400', messages: HI }, { traceparent: traceparent(t) });
+    expect(res.status).toBe(400);
+    const spans = await traceSpans(t.traceId, 2);
+    expect(clientsOf(spans)[0]).toMatchObject({ status: { code: 'ERROR' }, attributes: { 'error.type': '400' } });
+    expect(serverOf(spans)).toMatchObject({ status: { code: 'UNSET' }, attributes: { 'http.response.status_code': 400 } });
+  });
+
+  it('embeddings: operation embeddings', async () => {
+    const t = newTrace();
+    const res = await postJson(`${gw.url}/v1/embeddings`, { model: 'openai/text-embedding-3-small', input: ['a', 'b'] }, { traceparent: traceparent(t) });
+    expect(res.status).toBe(200);
+    const [client] = clientsOf(await traceSpans(t.traceId, 2));
+    expect(client).toMatchObject({
+      name: 'embeddings text-embedding-3-small',
+      attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.usage.input_tokens': res.json.usage.prompt_tokens },
+    });
+  });
+});
+
+describe('GraphQL', () => {
+  it('a mutation: the SERVER span is named after the operation, its provider call under it', async () => {
+    const t = newTrace();
+    const res = await gql(gw.url, ChatCompletionDocument, { input: { model: 'openai/gpt-4o', messages: [{ role: 'USER', content: SECRET }] } }, { traceparent: traceparent(t) });
+    expect(res.data?.chatCompletion?.provider).toBe('openai');
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    expect(server).toMatchObject({
+      name: 'mutation ChatCompletion',
+      parentSpanId: t.parentId,
+      attributes: { 'graphql.operation.type': 'mutation', 'graphql.operation.name': 'ChatCompletion', 'http.route': '/graphql', 'http.response.status_code': 200 },
+    });
+    const [client] = clientsOf(spans);
+    expect(client).toMatchObject({ name: 'chat gpt-4o', parentSpanId: server.spanId, attributes: { 'gen_ai.usage.output_tokens': res.data!.chatCompletion!.usage!.completionTokens } });
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${client!.spanId}-01`]);
+    expectNoContent(spans);
+  });
+
+  it('an anonymous mutation is named after its root field', async () => {
+    const t = newTrace();
+    const res = await gql(gw.url, `mutation { chatCompletion(input: {model: "openai/gpt-4o", messages: [{role: USER, content: "hi"}]}) { id } }`, undefined, { traceparent: traceparent(t) });
+    expect(res.errors).toBeUndefined();
+    const server = serverOf(await traceSpans(t.traceId, 2));
+    expect(server.name).toBe('mutation chatCompletion');
+    expect(server.attributes).not.toHaveProperty('graphql.operation.name');
+  });
+
+  it('a subscription over SSE: SERVER span, streamed CLIENT span under it', async () => {
+    const t = newTrace();
+    const { results, errors } = await subscribeSse(gw.url, ChatCompletionStreamDocument, { input: { model: 'openai/gpt-4o', messages: [{ role: 'USER', content: SECRET }] } }, { traceparent: traceparent(t) });
+    expect(errors).toEqual([]);
+    expect(results.length).toBeGreaterThan(1);
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    expect(server).toMatchObject({ name: 'subscription ChatCompletionStream', parentSpanId: t.parentId, attributes: { 'graphql.operation.type': 'subscription' } });
+    const [client] = clientsOf(spans);
+    expect(client).toMatchObject({ name: 'chat gpt-4o', parentSpanId: server.spanId, attributes: { 'gen_ai.request.stream': true, 'gen_ai.response.finish_reasons': ['stop'] } });
+    expect(client!.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    expectNoContent(spans);
+  });
+
+  it("a subscription over WebSocket: one SERVER span per operation, continuing the upgrade request's trace", async () => {
+    const t = newTrace();
+    // graphql-ws takes no headers; the upgrade request carries the caller's traceparent.
+    class TracedWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { traceparent: traceparent(t) } });
+      }
+    }
+    const client = createWsClient({ url: `${gw.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: TracedWebSocket, retryAttempts: 0, lazy: true });
+    try {
+      const input = { model: 'openai/gpt-4o', messages: [{ role: 'USER' as const, content: SECRET }] };
+      const first = await subscribeWs(client, ChatCompletionStreamDocument, { input });
+      const second = await subscribeWs(client, ChatCompletionStreamDocument, { input: { ...input, model: 'groq/llama' } });
+      expect(first.errors).toEqual([]);
+      expect(second.errors).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+    const spans = await receiver.waitFor((all) => all.filter((s) => s.traceId === t.traceId).length >= 4).then((all) => all.filter((s) => s.traceId === t.traceId));
+    const servers = spans.filter((s) => s.kind === 'SERVER');
+    expect(servers).toHaveLength(2);
+    for (const server of servers) {
+      expect(server).toMatchObject({
+        name: 'subscription ChatCompletionStream',
+        parentSpanId: t.parentId,
+        attributes: { 'gateway.transport': 'websocket', 'gateway.outcome': 'complete', 'graphql.operation.type': 'subscription' },
+      });
+    }
+    const clients = clientsOf(spans);
+    expect(clients.map((c) => c.name).sort()).toEqual(['chat gpt-4o', 'chat llama']);
+    for (const c of clients) expect(servers.map((s) => s.spanId)).toContain(c.parentSpanId);
+    expect(new Set(clients.map((c) => c.parentSpanId)).size).toBe(2);
+    expectNoContent(spans);
+    const lines = gw.logs().split('\n').filter((l) => l.includes('graphql-ws operation') && l.includes(t.traceId));
+    expect(lines).toHaveLength(2);
+  });
+});
+
+describe('message content', () => {
+  let capturing: TestGateway;
+  let jsonReceiver: OtlpReceiver;
+  beforeAll(async () => {
+    jsonReceiver = await startOtlpReceiver();
+    capturing = await startTestGateway({
+      OPENAI_API_URL: openai.url,
+      OPENAI_API_KEY: 'sk-openai-key',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${jsonReceiver.url}/v1/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+    });
+  });
+  afterAll(async () => {
+    await capturing?.close();
+    await jsonReceiver?.close();
+  });
+
+  it('goes into spans only with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true (here over OTLP/JSON)', async () => {
+    const t = newTrace();
+    const res = await postJson(`${capturing.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: [{ role: 'system', content: 'be brief' }, ...HI] }, { traceparent: traceparent(t) });
+    expect(res.status).toBe(200);
+    const spans = await jsonReceiver.waitFor((all) => all.filter((s) => s.traceId === t.traceId).length >= 2).then((all) => all.filter((s) => s.traceId === t.traceId));
+    expect(spans.every((s) => s.encoding === 'json')).toBe(true);
+    expect(jsonReceiver.requests.every((r) => r.contentType.startsWith('application/json'))).toBe(true);
+    const client = spans.find((s) => s.kind === 'CLIENT')!;
+    expect(client.resource['service.name']).toBe('graphql-inference-gateway');
+    expect(JSON.parse(String(client.attributes['gen_ai.input.messages']))).toEqual([
+      { role: 'system', parts: [{ type: 'text', content: 'be brief' }] },
+      { role: 'user', parts: [{ type: 'text', content: SECRET }] },
+    ]);
+    expect(JSON.parse(String(client.attributes['gen_ai.output.messages']))).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: `You said: ${SECRET}` }], finish_reason: 'stop' },
+    ]);
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain('sk-openai-key');
+  });
+
+  it('a stream: the completion text gathered from its chunks', async () => {
+    const t = newTrace();
+    const res = await fetch(`${capturing.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: traceparent(t) },
+      body: JSON.stringify({ model: 'openai/gpt-4o', stream: true, messages: HI }),
+    });
+    await readSseData(res);
+    const spans = await jsonReceiver.waitFor((all) => all.filter((s) => s.traceId === t.traceId).length >= 2).then((all) => all.filter((s) => s.traceId === t.traceId));
+    const client = spans.find((s) => s.kind === 'CLIENT')!;
+    expect(JSON.parse(String(client.attributes['gen_ai.output.messages']))).toEqual([
+      { role: 'assistant', parts: [{ type: 'text', content: `You said: ${SECRET}` }], finish_reason: 'stop' },
+    ]);
+  });
+});
