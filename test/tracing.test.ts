@@ -5,10 +5,13 @@
  * CLIENT span's `traceparent`, no message content unless asked for, and a collector that is down or
  * stuck never failing a request.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient as createWsClient } from 'graphql-ws';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { ChatCompletionDocument, ChatCompletionStreamDocument } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fakes/otlp-receiver.js';
@@ -385,5 +388,220 @@ describe('message content', () => {
     expect(JSON.parse(String(client.attributes['gen_ai.output.messages']))).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: `You said: ${SECRET}` }], finish_reason: 'stop' },
     ]);
+  });
+});
+
+describe('other doors', () => {
+  it("Anthropic's Messages API, translated: a chat CLIENT span with the request's parameters", async () => {
+    const t = newTrace();
+    const res = await postJson(
+      `${gw.url}/v1/messages`,
+      { model: 'openai/gpt-4o', max_tokens: 64, stop_sequences: ['END'], messages: [{ role: 'user', content: SECRET }] },
+      { traceparent: traceparent(t), 'anthropic-version': '2023-06-01' },
+    );
+    expect(res.status).toBe(200);
+    const spans = await traceSpans(t.traceId, 2);
+    expect(serverOf(spans).name).toBe('POST /v1/messages');
+    expect(clientsOf(spans)[0]).toMatchObject({
+      name: 'chat gpt-4o',
+      attributes: { 'gen_ai.request.max_tokens': 64, 'gen_ai.request.stop_sequences': ['END'], 'gen_ai.usage.input_tokens': res.json.usage.input_tokens + res.json.usage.cache_read_input_tokens },
+    });
+    expectNoContent(spans);
+  });
+});
+
+describe('the collector is down or stuck', () => {
+  it('stopped (connection refused): requests, streams and GraphQL still answer', async () => {
+    const gone = await startOtlpReceiver();
+    await gone.close(); // its port now refuses connections
+    const app = await startTestGateway({ OPENAI_API_URL: openai.url, OPENAI_API_KEY: 'sk-openai-key', OTEL_EXPORTER_OTLP_ENDPOINT: gone.url, OTEL_BSP_SCHEDULE_DELAY: '10', OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
+    try {
+      expect(app.gateway.tracing.enabled).toBe(true);
+      for (let i = 0; i < 5; i++) {
+        expect((await postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI })).status).toBe(200);
+        const res = await fetch(`${app.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'openai/gpt-4o', stream: true, messages: HI }) });
+        expect((await readSseData(res)).at(-1)).toBe('[DONE]');
+        await new Promise((r) => setTimeout(r, 20)); // let exports be tried (and fail) in between
+      }
+      const res = await gql(app.url, ChatCompletionDocument, { input: { model: 'openai/gpt-4o', messages: [{ role: 'USER', content: 'hi' }] } });
+      expect(res.data?.chatCompletion?.provider).toBe('openai');
+    } finally {
+      await app.close();
+    }
+    // The failed exports were reported in the gateway's own log, not thrown at requests.
+    expect(app.logs()).toContain('tracing:');
+  });
+
+  it('stuck (accepts, never answers) with a full queue: requests still answer, spans are dropped', async () => {
+    const stuck = await startOtlpReceiver({ hang: true });
+    const app = await startTestGateway({
+      OPENAI_API_URL: openai.url,
+      OPENAI_API_KEY: 'sk-openai-key',
+      OTEL_EXPORTER_OTLP_ENDPOINT: stuck.url,
+      OTEL_BSP_SCHEDULE_DELAY: '10',
+      OTEL_BSP_MAX_QUEUE_SIZE: '4',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 30 }, () => postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI })));
+      expect(answers.map((a) => a.status)).toEqual(Array(30).fill(200));
+      expect(stuck.requests.length).toBeGreaterThan(0); // exports were attempted, and hang
+      expect(stuck.spans).toHaveLength(0);
+      // Once a timed-out export frees the queue, the next span in reports how many were dropped.
+      await new Promise((r) => setTimeout(r, 700));
+      expect((await postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI })).status).toBe(200);
+      expect(app.logs()).toMatch(/tracing: Dropped \d+ spans because maxQueueSize reached/);
+    } finally {
+      await app.close(); // bounded by the export timeout, though the collector never answers
+      await stuck.close();
+    }
+  });
+});
+
+describe('tracing off', () => {
+  it('without an endpoint: no spans, no traceparent of its own to providers, no trace ids in the log', async () => {
+    const app = await startTestGateway({ OPENAI_API_URL: openai.url, OPENAI_API_KEY: 'sk-openai-key' });
+    try {
+      expect(app.gateway.tracing.enabled).toBe(false);
+      const requestId = `off-${randomBytes(6).toString('hex')}`;
+      const before = openai.requests.length;
+      expect((await postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI }, { 'x-request-id': requestId })).status).toBe(200);
+      const upstream = openai.requests.slice(before);
+      expect(upstream).toHaveLength(1);
+      expect(upstream[0]!.headers).not.toHaveProperty('traceparent');
+      await new Promise((r) => setTimeout(r, 50));
+      const line = app.logs().split('\n').find((l) => l.includes(requestId))!;
+      expect(JSON.parse(line)).not.toHaveProperty('trace_id');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    ['OTEL_SDK_DISABLED', 'true'],
+    ['OTEL_TRACES_EXPORTER', 'none'],
+  ])('%s=%s switches it off even with an endpoint', async (name, value) => {
+    const app = await startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, [name]: value });
+    try {
+      expect(app.gateway.tracing.enabled).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('OTEL_TRACES_SAMPLER=always_off: requests are not exported, providers still get a (not sampled) traceparent', async () => {
+    const sink = await startOtlpReceiver();
+    const app = await startTestGateway({ OPENAI_API_URL: openai.url, OPENAI_API_KEY: 'sk-openai-key', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_BSP_SCHEDULE_DELAY: '10', OTEL_TRACES_SAMPLER: 'always_off' });
+    try {
+      const before = openai.requests.length;
+      expect((await postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI })).status).toBe(200);
+      expect(String(openai.requests[before]!.headers.traceparent)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(sink.spans).toHaveLength(0);
+    } finally {
+      await app.close();
+      await sink.close();
+    }
+  });
+});
+
+describe('configuration', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.join('\n');
+      throw error;
+    }
+    return '';
+  };
+
+  it('off unless an endpoint is set; the standard variables read', () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toMatchObject({
+      endpoint: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      serviceName: 'graphql-inference-gateway',
+      sampler: 'parentbased_always_on',
+      captureMessageContent: false,
+    });
+    const tracing = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/custom/traces',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'api-key=abc%3D%3D,team=ml',
+      OTEL_SERVICE_NAME: 'edge-gateway',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    }).tracing;
+    expect(tracing).toMatchObject({
+      endpoint: 'https://collector.example/custom/traces',
+      protocol: 'http/json',
+      headers: { 'api-key': 'abc==', team: 'ml' },
+      serviceName: 'edge-gateway',
+      resourceAttributes: { 'deployment.environment': 'prod' },
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+    });
+  });
+
+  it.each([
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTEL_EXPORTER_OTLP_PROTOCOL="grpc" must be http\/protobuf or http\/json \(gRPC is not supported/],
+    [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' }, /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="thrift" must be/],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, /OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318" is not an http\(s\) URL/],
+    [{ OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER="sometimes" must be one of always_on/],
+    [{ OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG="1.5" must be a number from 0 to 1/],
+    [{ OTEL_TRACES_EXPORTER: 'zipkin' }, /OTEL_TRACES_EXPORTER="zipkin" is not supported/],
+    [{ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'maybe' }, /OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT="maybe" is not a boolean/],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'secret-without-equals' }, /OTEL_EXPORTER_OTLP_HEADERS: an entry is not key=value/],
+  ])('%o stops start-up naming the variable', (env, message) => {
+    const text = problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', ...env } as Record<string, string>);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('secret-without-equals');
+  });
+});
+
+describe('the process', () => {
+  it('SIGTERM exports the spans still queued before it exits', async () => {
+    const sink = await startOtlpReceiver();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        SERVER_PORT: '0',
+        USAGE_DATABASE_URL: 'off',
+        OPENAI_API_URL: openai.url,
+        OPENAI_API_KEY: 'sk-openai-key',
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        // Nothing would be exported for a minute: only the shutdown flush can deliver these spans.
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
+      });
+      const t = newTrace();
+      expect((await postJson(`${url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI }, { traceparent: traceparent(t) })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(sink.spans).toHaveLength(0);
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code).toBe(0);
+      const spans = sink.spans.filter((s) => s.traceId === t.traceId);
+      expect(spans.map((s) => s.kind).sort()).toEqual(['CLIENT', 'SERVER']);
+      expect(spans.find((s) => s.kind === 'SERVER')!.parentSpanId).toBe(t.parentId);
+    } finally {
+      child.kill('SIGKILL');
+      await sink.close();
+    }
   });
 });

@@ -37,6 +37,9 @@ import type { Logger } from '../logger.js';
 import { answerOf, GEN_AI, genAiProviderName, inputContent, outputContent, requestAttributes, responseAttributes, StreamFacts } from './genai.js';
 import { runOutgoing, type CallStart, type OutgoingTrace, type RequestEnd, type StreamTrace, type Tracing } from './tracing.js';
 
+/** The longest the final export at shutdown may take (less when OTEL_EXPORTER_OTLP_TIMEOUT is shorter). */
+const FINAL_EXPORT_LIMIT_MS = 5000;
+
 const getter: TextMapGetter<IncomingMessage['headers']> = {
   keys: (carrier) => Object.keys(carrier),
   get: (carrier, key) => carrier[key],
@@ -174,10 +177,10 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
     },
 
     async shutdown() {
-      // Bounded: a collector that hangs must not hold the process past its grace period.
+      // Bounded: a collector that is down (the exporter retries it) or hangs must not hold up the exit.
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, config.timeoutMs + 1000);
+        timer = setTimeout(resolve, Math.min(config.timeoutMs, FINAL_EXPORT_LIMIT_MS));
         timer.unref();
       });
       await Promise.race([provider.shutdown().catch((error) => logger.warn({ err: (error as Error).message }, 'tracing: final export failed')), limit]);
