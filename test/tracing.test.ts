@@ -14,6 +14,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ChatCompletionDocument, ChatCompletionStreamDocument } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
+import { startOidcIssuer } from './fakes/oidc-issuer.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fakes/otlp-receiver.js';
 import { postJson, readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { gql, subscribeSse, subscribeWs } from './helpers/graphql.js';
@@ -410,6 +411,50 @@ describe('other doors', () => {
   });
 });
 
+describe('proxy and auth', () => {
+  it('/proxy: a CLIENT span of its own, whose traceparent replaces the caller\'s', async () => {
+    const t = newTrace();
+    const res = await fetch(`${gw.url}/proxy/openai/echo?x=1`, { method: 'POST', headers: { traceparent: traceparent(t) }, body: 'raw' });
+    expect(res.status).toBe(200);
+    const spans = await traceSpans(t.traceId, 2);
+    const server = serverOf(spans);
+    expect(server.attributes['http.route']).toBe('/proxy/{provider}');
+    const [client] = clientsOf(spans);
+    expect(client).toMatchObject({
+      name: 'POST',
+      parentSpanId: server.spanId,
+      attributes: { 'http.request.method': 'POST', 'url.path': '/echo', 'http.response.status_code': 200, 'gateway.provider': 'openai', 'server.address': '127.0.0.1' },
+    });
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${client!.spanId}-01`]);
+  });
+
+  it('with auth on, the SERVER span names the subject and client; the token never appears', async () => {
+    const idp = await startOidcIssuer();
+    const sink = await startOtlpReceiver();
+    const app = await startTestGateway({
+      ENABLE_AUTH: 'true',
+      OIDC_ISSUER_URL: idp.issuer,
+      OPENAI_API_URL: openai.url,
+      OPENAI_API_KEY: 'sk-openai-key',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_BSP_SCHEDULE_DELAY: '10',
+    });
+    try {
+      const token = await idp.token({ sub: 'user-42', azp: 'billing-app' });
+      const t = newTrace();
+      const res = await postJson(`${app.url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI }, { authorization: `Bearer ${token}`, traceparent: traceparent(t) });
+      expect(res.status).toBe(200);
+      const spans = await sink.waitFor((all) => all.filter((s) => s.traceId === t.traceId).length >= 2).then((all) => all.filter((s) => s.traceId === t.traceId));
+      expect(serverOf(spans).attributes).toMatchObject({ 'enduser.id': 'user-42', 'gateway.client_id': 'billing-app' });
+      expect(JSON.stringify(spans.map((s) => [s.attributes, s.events]))).not.toContain(token.split('.')[2]!);
+      expectNoContent(spans);
+    } finally {
+      await app.close();
+      await Promise.all([sink.close(), idp.close()]);
+    }
+  });
+});
+
 describe('the collector is down or stuck', () => {
   it('stopped (connection refused): requests, streams and GraphQL still answer', async () => {
     const gone = await startOtlpReceiver();
@@ -476,6 +521,27 @@ describe('tracing off', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('does not load the OpenTelemetry SDK at all (it is loaded once an endpoint is set)', async () => {
+    const loaded = async (env: Record<string, string>) => {
+      const script = `
+        import { createRequire } from 'node:module';
+        const { loadConfig } = await import('./src/config.ts');
+        const { startGateway } = await import('./src/server.ts');
+        const app = await startGateway(loadConfig({ SERVER_PORT: '0', USAGE_DATABASE_URL: 'off', LOG_LEVEL: 'silent', ...${JSON.stringify(env)} }));
+        const modules = Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes('@opentelemetry/sdk-trace') || m.includes('exporter-trace-otlp'));
+        await app.close();
+        console.log('SDK_MODULES=' + modules.length);`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { PATH: process.env.PATH, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      await once(child, 'exit');
+      return Number(/SDK_MODULES=(\d+)/.exec(out)?.[1]);
+    };
+    const [off, on] = await Promise.all([loaded({}), loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })]);
+    expect(off).toBe(0);
+    expect(on).toBeGreaterThan(0);
   });
 
   it.each([

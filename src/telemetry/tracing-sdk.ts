@@ -150,6 +150,30 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
       span.end();
     },
 
+    startProxyCall(parent, provider, method, origin, path) {
+      const attributes: Attributes = {
+        'http.request.method': method,
+        'server.address': origin.hostname,
+        'server.port': Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80),
+        'url.path': path,
+        'gateway.provider': provider,
+      };
+      const context = parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+      return tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes }, context);
+    },
+
+    proxyEnded(span, status, error) {
+      if (status !== undefined) {
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 400) {
+          span.setAttribute('error.type', String(status));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+      if (error !== undefined) fail(span, error);
+      span.end();
+    },
+
     streamTrace(span, started) {
       const facts = new StreamFacts(capture);
       let first = true;

@@ -64,6 +64,10 @@ export interface Tracing {
   callServed(span: Span, record: CallRecord, result: unknown): void;
   /** Ends an attempt's span that failed: `error.type` and an error status. */
   callFailed(span: Span, error: unknown): void;
+  /** A CLIENT span for a raw `/proxy` request (HTTP semantics: no GenAI operation is known). */
+  startProxyCall(parent: Span | undefined, provider: string, method: string, origin: URL, path: string): Span;
+  /** Ends a `/proxy` request's span with the provider's status, or its failure. */
+  proxyEnded(span: Span, status: number | undefined, error?: unknown): void;
   /** The span of an accepted stream stays open until the stream ends. */
   streamTrace(span: Span, started: number): StreamTrace;
   /** `trace_id` and `span_id` for the request's log line. */
@@ -83,6 +87,8 @@ export const NO_TRACING: Tracing = {
   callServed: unavailable,
   callFailed: unavailable,
   streamTrace: unavailable,
+  startProxyCall: unavailable,
+  proxyEnded: unavailable,
   logFields: unavailable,
   shutdown: async () => {},
 };
