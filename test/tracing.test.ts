@@ -256,6 +256,7 @@ describe('REST chat', () => {
       name: 'embeddings text-embedding-3-small',
       attributes: { 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.usage.input_tokens': res.json.usage.prompt_tokens },
     });
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${client!.spanId}-01`]);
   });
 });
 
@@ -297,6 +298,7 @@ describe('GraphQL', () => {
     const [client] = clientsOf(spans);
     expect(client).toMatchObject({ name: 'chat gpt-4o', parentSpanId: server.spanId, attributes: { 'gen_ai.request.stream': true, 'gen_ai.response.finish_reasons': ['stop'] } });
     expect(client!.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${client!.spanId}-01`]);
     expectNoContent(spans);
   });
 
@@ -332,6 +334,8 @@ describe('GraphQL', () => {
     expect(clients.map((c) => c.name).sort()).toEqual(['chat gpt-4o', 'chat llama']);
     for (const c of clients) expect(servers.map((s) => s.spanId)).toContain(c.parentSpanId);
     expect(new Set(clients.map((c) => c.parentSpanId)).size).toBe(2);
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${clients.find((c) => c.name === 'chat gpt-4o')!.spanId}-01`]);
+    expect(providerTraceparents(groq, t.traceId)).toEqual([`00-${t.traceId}-${clients.find((c) => c.name === 'chat llama')!.spanId}-01`]);
     expectNoContent(spans);
     const lines = gw.logs().split('\n').filter((l) => l.includes('graphql-ws operation') && l.includes(t.traceId));
     expect(lines).toHaveLength(2);
@@ -393,6 +397,24 @@ describe('message content', () => {
 });
 
 describe('other doors', () => {
+  it("the Responses API and images: each provider request carries its CLIENT span's traceparent", async () => {
+    for (const [path, body, name] of [
+      ['/v1/responses', { model: 'openai/gpt-4o', input: SECRET }, 'chat gpt-4o'],
+      ['/v1/responses', { model: 'openai/gpt-4o', input: SECRET, stream: true }, 'chat gpt-4o'],
+      ['/v1/images/generations', { model: 'openai/gpt-image-1', prompt: SECRET }, 'image_generation gpt-image-1'],
+    ] as const) {
+      const t = newTrace();
+      const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent: traceparent(t) }, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      await res.text();
+      const spans = await traceSpans(t.traceId, 2);
+      const [client] = clientsOf(spans);
+      expect(client!.name).toBe(name);
+      expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${client!.spanId}-01`]);
+      expectNoContent(spans);
+    }
+  });
+
   it("Anthropic's Messages API, translated: a chat CLIENT span with the request's parameters", async () => {
     const t = newTrace();
     const res = await postJson(
@@ -403,6 +425,7 @@ describe('other doors', () => {
     expect(res.status).toBe(200);
     const spans = await traceSpans(t.traceId, 2);
     expect(serverOf(spans).name).toBe('POST /v1/messages');
+    expect(providerTraceparents(openai, t.traceId)).toEqual([`00-${t.traceId}-${clientsOf(spans)[0]!.spanId}-01`]);
     expect(clientsOf(spans)[0]).toMatchObject({
       name: 'chat gpt-4o',
       attributes: { 'gen_ai.request.max_tokens': 64, 'gen_ai.request.stop_sequences': ['END'], 'gen_ai.usage.input_tokens': res.json.usage.input_tokens + res.json.usage.cache_read_input_tokens },
