@@ -6,13 +6,18 @@
  * and reports the gateway process's CPU time per request and req/s, medians over the rounds, with
  * each configuration's ratio to "off" from the same run. The receiver (in this process) reads and
  * discards each export, so its own cost is not the gateway's.
- * Knobs: TRACING_ROUNDS (3), TRACING_SECONDS (3 per run).
+ * Knobs: TRACING_ROUNDS (3), TRACING_SECONDS (3 per run). Writes its table into bench/RESULTS.md, as the
+ * section between the `tracing` markers (which `npm run bench` keeps when it rewrites the file).
  */
+import { execSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ensureBuild, load, median, REST_BODY, restStreamBody, ROOT, startChild, startUpstream, type Child, type Target } from './lib.js';
+import { BENCH, ensureBuild, load, median, REST_BODY, restStreamBody, ROOT, startChild, startUpstream, type Child, type Target } from './lib.js';
 
+const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const ROUNDS = Number(process.env.TRACING_ROUNDS ?? 3);
 const SECONDS = Number(process.env.TRACING_SECONDS ?? 3);
 
@@ -68,16 +73,43 @@ for (let round = 0; round < ROUNDS; round++) {
   console.error(`[tracing] round ${round + 1}/${ROUNDS}`);
 }
 
-console.log(`| scenario, c=32 | tracing | CPU/request | × off | req/s | × off |\n|---|---|---|---|---|---|`);
+const rows = [`| scenario, c=32 | tracing | CPU/request | × off | req/s | × off |`, `|---|---|---|---|---|---|`];
 for (const [name, perConfig] of results) {
   const offCpu = median(perConfig[0]!.cpu);
   const offRps = median(perConfig[0]!.rps);
   for (const [i, r] of perConfig.entries()) {
     const cpu = median(r.cpu);
     const rps = median(r.rps);
-    console.log(`| ${name} | ${configs[i]![0]} | ${cpu.toFixed(0)} µs | ${(cpu / offCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / offRps).toFixed(2)} |`);
+    rows.push(`| ${name} | ${configs[i]![0]} | ${cpu.toFixed(0)} µs | ${(cpu / offCpu).toFixed(2)} | ${rps.toFixed(0)} | ${(rps / offRps).toFixed(2)} |`);
   }
 }
-console.log(`\nThe receiver took ${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB.`);
+const table = rows.join('\n');
+console.log(`${table}\n\nThe receiver took ${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB.`);
+
+let commit = 'unknown';
+try {
+  commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+} catch {
+  // not a git checkout
+}
+const section = `<!-- tracing -->
+## Tracing on vs off
+
+\`npx tsx bench/tracing.ts\` (not part of \`npm run bench\`; this section is kept when that rewrites the file).
+${new Date().toISOString()}, code ${commit}, ${cpus().length} cores, Node ${process.version}; load average at start ${loadStart},
+at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}. \`node dist/main.js\`, \`LOG_LEVEL=warn\`, auth and ledger off, one
+process per configuration, ${ROUNDS} rounds of alternating ${SECONDS} s runs at c=32, medians; "× off" compares with tracing off
+in the same run. "on" exports every span (2 per request) over OTLP/HTTP protobuf to a receiver on loopback that discards
+them (${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB); "always_off" makes the spans but records and exports none. Off,
+the SDK is not loaded (tested) and the request path pays one boolean check per hook.
+
+${table}
+<!-- /tracing -->
+`;
+const path = join(BENCH, 'RESULTS.md');
+const old = readFileSync(path, 'utf8');
+const marked = /<!-- tracing -->[\s\S]*<!-- \/tracing -->\n?/;
+writeFileSync(path, marked.test(old) ? old.replace(marked, section) : `${old.trimEnd()}\n\n${section}`);
+console.error('[tracing] wrote its section of bench/RESULTS.md');
 await Promise.all([...gateways, upstream].map((c) => c.stop()));
 receiver.close();
