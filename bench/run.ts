@@ -462,7 +462,14 @@ ${burstTable}
 ${problems.length ? `\n## Errors\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
 
   process.stdout.write(`${md}\n`);
-  writeFileSync(join(BENCH, 'RESULTS.md'), md);
+  // Sections other benches write into this file (bench/tracing.ts) are kept.
+  let kept: string | undefined;
+  try {
+    kept = /<!-- tracing -->[\s\S]*<!-- \/tracing -->\n?/.exec(readFileSync(join(BENCH, 'RESULTS.md'), 'utf8'))?.[0];
+  } catch {
+    // no earlier results
+  }
+  writeFileSync(join(BENCH, 'RESULTS.md'), kept ? `${md.trimEnd()}\n\n${kept}` : md);
   writeFileSync(
     join(BENCH, 'results.json'),
     `${JSON.stringify(

@@ -76,6 +76,8 @@ export interface Config {
   /** Trusted documents by sha256 id, from GRAPHQL_PERSISTED_DOCUMENTS; undefined when not set. */
   readonly persistedDocuments: PersistedDocumentsConfig | undefined;
   readonly usage: UsageConfig;
+  /** OpenTelemetry traces; undefined = off (no OTLP endpoint set, or switched off). */
+  readonly tracing: TracingConfig | undefined;
 }
 
 export interface UsageConfig {
@@ -92,6 +94,33 @@ export interface UsageConfig {
   readonly bufferSize: number;
   readonly flushIntervalMs: number;
 }
+
+/** Read from the standard OTEL_* variables (see README, Tracing). */
+export interface TracingConfig {
+  /** The full traces URL (`…/v1/traces`). */
+  readonly endpoint: string;
+  readonly protocol: 'http/protobuf' | 'http/json';
+  /** Sent with every export (OTEL_EXPORTER_OTLP_[TRACES_]HEADERS), e.g. a collector's API key. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** One export's time limit. */
+  readonly timeoutMs: number;
+  readonly serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly sampler: TraceSampler;
+  /** The ratio of the `traceidratio` samplers, 0…1. */
+  readonly samplerRatio: number;
+  /** The batch span processor: spans held for export (past it new spans are dropped), batch size, delay, export timeout. */
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly scheduledDelayMs: number;
+  readonly exportTimeoutMs: number;
+  /** OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: prompts and completions as span attributes. */
+  readonly captureMessageContent: boolean;
+}
+
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
 
 export interface PersistedDocumentsConfig {
   readonly path: string;
@@ -297,6 +326,8 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
   const spendLimit = spendRaw === undefined || spendRaw === '' ? 0 : Number(spendRaw);
   if (!Number.isFinite(spendLimit) || spendLimit < 0) problems.push(`SPEND_LIMIT_USD_PER_DAY=${JSON.stringify(spendRaw)} must be a number of dollars, 0 or more (e.g. 5 or 12.50)`);
 
+  const tracing = readTracing(env, problems, { bool, integer, enumerated });
+
   const config: Config = {
     environment: str('production', 'ENVIRONMENT'),
     server: {
@@ -343,9 +374,105 @@ export function loadConfig(env: Env = environmentWithDotEnv()): Config {
       bufferSize: integer(10_000, 'USAGE_BUFFER_SIZE', 1, 10_000_000),
       flushIntervalMs: duration('1s', 'USAGE_FLUSH_INTERVAL'),
     },
+    tracing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+interface Readers {
+  bool(fallback: boolean, ...names: string[]): boolean;
+  integer(fallback: number, name: string, min: number, max: number): number;
+  enumerated<T extends string>(fallback: T, name: string, values: readonly T[]): T;
+}
+
+/**
+ * The OpenTelemetry SDK's standard variables. Tracing is off unless an OTLP endpoint is set (and
+ * OTEL_SDK_DISABLED / OTEL_TRACES_EXPORTER=none don't switch it off): then the SDK is not even loaded.
+ * They are read here rather than by the SDK itself so that `.env` applies to them too and a bad value
+ * stops start-up like any other.
+ */
+function readTracing(env: Env, problems: string[], { bool, integer, enumerated }: Readers): TracingConfig | undefined {
+  const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const baseEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const exporter = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
+  if (exporter !== '' && exporter !== 'otlp' && exporter !== 'none') {
+    problems.push(`OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)} is not supported: use otlp (the default) or none`);
+  }
+  const protocolName = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocolRaw = (env[protocolName] ?? '').trim();
+  let protocol: TracingConfig['protocol'] = 'http/protobuf';
+  if (protocolRaw === 'http/json') protocol = 'http/json';
+  else if (protocolRaw !== '' && protocolRaw !== 'http/protobuf') {
+    const hint = protocolRaw === 'grpc' ? ' (gRPC is not supported: point it at the collector\'s OTLP/HTTP port, 4318)' : '';
+    problems.push(`${protocolName}=${JSON.stringify(protocolRaw)} must be http/protobuf or http/json${hint}`);
+  }
+  let endpoint: string | undefined;
+  if (tracesEndpoint) {
+    if (!isHttpUrl(tracesEndpoint)) problems.push(`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=${JSON.stringify(tracesEndpoint)} is not an http(s) URL`);
+    endpoint = tracesEndpoint;
+  } else if (baseEndpoint) {
+    if (!isHttpUrl(baseEndpoint)) problems.push(`OTEL_EXPORTER_OTLP_ENDPOINT=${JSON.stringify(baseEndpoint)} is not an http(s) URL`);
+    // The spec: the signal's path is appended to the base endpoint.
+    endpoint = `${baseEndpoint.replace(/\/+$/, '')}/v1/traces`;
+  }
+  const sampler = enumerated('parentbased_always_on', 'OTEL_TRACES_SAMPLER', TRACE_SAMPLERS);
+  const ratioRaw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  let samplerRatio = 1;
+  if (ratioRaw) {
+    samplerRatio = Number(ratioRaw);
+    if (!Number.isFinite(samplerRatio) || samplerRatio < 0 || samplerRatio > 1) {
+      problems.push(`OTEL_TRACES_SAMPLER_ARG=${JSON.stringify(ratioRaw)} must be a number from 0 to 1 (the share of traces kept)`);
+      samplerRatio = 1;
+    }
+  }
+  const headers = keyValues(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS', env, problems);
+  const resourceAttributes = keyValues('OTEL_RESOURCE_ATTRIBUTES', env, problems);
+  const timeoutName = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const config: TracingConfig = {
+    endpoint: endpoint ?? '',
+    protocol,
+    headers,
+    timeoutMs: integer(10_000, timeoutName, 1, 600_000),
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || resourceAttributes['service.name'] || 'graphql-inference-gateway',
+    resourceAttributes,
+    sampler,
+    samplerRatio,
+    maxQueueSize: integer(2048, 'OTEL_BSP_MAX_QUEUE_SIZE', 1, 1_000_000),
+    maxExportBatchSize: integer(512, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1, 1_000_000),
+    scheduledDelayMs: integer(5000, 'OTEL_BSP_SCHEDULE_DELAY', 0, 3_600_000),
+    exportTimeoutMs: integer(30_000, 'OTEL_BSP_EXPORT_TIMEOUT', 1, 3_600_000),
+    captureMessageContent: bool(false, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT'),
+  };
+  if (config.maxExportBatchSize > config.maxQueueSize) {
+    problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${config.maxExportBatchSize}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${config.maxQueueSize})`);
+  }
+  const disabled = bool(false, 'OTEL_SDK_DISABLED');
+  if (!endpoint || disabled || exporter === 'none') return undefined;
+  return config;
+}
+
+/** The OTel `key=value,key2=value2` lists (values percent-encoded), as in OTEL_EXPORTER_OTLP_HEADERS. */
+function keyValues(name: string, env: Env, problems: string[]): Record<string, string> {
+  const raw = env[name]?.trim();
+  const pairs: Record<string, string> = {};
+  if (!raw) return pairs;
+  for (const item of raw.split(',')) {
+    if (item.trim() === '') continue;
+    const eq = item.indexOf('=');
+    const key = eq > 0 ? item.slice(0, eq).trim() : '';
+    if (!key) {
+      // The value itself is not repeated: it may hold a collector's API key.
+      problems.push(`${name}: an entry is not key=value (use e.g. api-key=…,team=ml)`);
+      continue;
+    }
+    try {
+      pairs[key] = decodeURIComponent(item.slice(eq + 1).trim());
+    } catch {
+      problems.push(`${name}: the value of ${JSON.stringify(key)} has malformed percent-encoding`);
+    }
+  }
+  return pairs;
 }
 
 /** `*`, or a comma list of origins (`scheme://host[:port]`, a trailing slash tolerated). */

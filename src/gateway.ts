@@ -19,6 +19,7 @@ import { PROVIDERS } from './providers/catalog.js';
 import type { ChatCompletionChunk, ChatRequest, EmbeddingsRequest, Model, StreamChunk, Usage } from './providers/types.js';
 import { failedBeforeResponse } from './providers/upstream.js';
 import { Metrics } from './telemetry/metrics.js';
+import { NO_TRACING, type Span, type StreamTrace, type Tracing } from './telemetry/tracing.js';
 
 export interface Route {
   readonly provider: Provider;
@@ -35,6 +36,8 @@ export interface CallContext {
   readonly calls?: CallRecord[];
   /** The request's id, kept with its usage records. */
   readonly requestId?: string;
+  /** The request's (or WebSocket operation's) SERVER span, parent of its provider calls' spans; set when tracing is on. */
+  readonly span?: Span;
 }
 
 /** What a call asks of a provider (OpenTelemetry's gen_ai.operation.name). */
@@ -134,7 +137,7 @@ export class Gateway {
   private readonly disallowed: ReadonlySet<string>;
   private readonly fallbacks: ReadonlyMap<string, readonly string[]>;
 
-  constructor(config: Config, private readonly logger: Logger) {
+  constructor(config: Config, private readonly logger: Logger, readonly tracing: Tracing = NO_TRACING) {
     const timeouts = {
       readTimeoutMs: config.server.readTimeoutMs,
       streamIdleTimeoutMs: config.server.writeTimeoutMs,
@@ -259,14 +262,14 @@ export class Gateway {
 
   async chat(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
-    const { route, result, record } = await this.call('chat', routes, alias, ctx, (r) => r.provider.chat(request, r.model, ctx.signal), (r) => r.completion.usage);
+    const { route, result, record } = await this.call('chat', routes, alias, ctx, (r) => r.provider.chat(request, r.model, ctx.signal), (r) => r.completion.usage, request);
     return { provider: route.provider, model: route.model, completion: result.completion, raw: result.raw, record };
   }
 
   /** Embeddings, from the provider the model names (or the first target of an alias that serves them). */
   async embeddings(request: EmbeddingsRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.embeddingsTargets(request.model, providerId, ctx.identity);
-    const { route, result, record } = await this.call('embeddings', routes, alias, ctx, (r) => r.provider.embeddings(request, r.model, ctx.signal), (r) => r.response.usage);
+    const { route, result, record } = await this.call('embeddings', routes, alias, ctx, (r) => r.provider.embeddings(request, r.model, ctx.signal), (r) => r.response.usage, request);
     return { provider: route.provider, model: route.model, response: result.response, raw: result.raw, record };
   }
 
@@ -281,7 +284,10 @@ export class Gateway {
     throw new BadRequestError(`${which} embeddings. Providers that do: ${all.join(', ')} (configured here: ${here.join(', ') || 'none'})`);
   }
 
-  /** One non-streamed provider call: budget, fallbacks, metrics, tokens charged from the answer's usage. */
+  /**
+   * One non-streamed provider call: budget, fallbacks, metrics, tokens charged from the answer's usage.
+   * `asked`: the request as the caller sent it, for the call's trace span.
+   */
   async call<T>(
     operation: Operation,
     routes: Route[],
@@ -289,14 +295,16 @@ export class Gateway {
     ctx: CallContext,
     send: (route: Route) => Promise<T>,
     usageOf: (result: T) => Partial<Usage> | null | undefined,
+    asked?: unknown,
   ) {
     const subject = this.limits.subjectOf(ctx.identity);
     const record = this.begin(operation, routes[0]!, alias, subject, ctx);
     try {
       await this.admit(record);
-      const { route, result, ms } = await this.firstServing(routes, record, ctx, send);
+      const { route, result, ms, span } = await this.firstServing(routes, record, ctx, send, false, asked);
       const usage = usageOf(result);
       const charged = this.finish(record, route, usage ? tokensOf(usage) : undefined, ms);
+      if (span) this.tracing.callServed(span, record, result);
       if (charged) await charged;
       const ended = this.end(record);
       if (ended) await ended;
@@ -324,7 +332,7 @@ export class Gateway {
    */
   async chatStream(request: ChatRequest, providerId: string | null | undefined, ctx: CallContext) {
     const { alias, routes } = this.targets(request.model, providerId, ctx.identity);
-    const { route, items, record } = await this.stream(routes, alias, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal), meterChatChunk, promptCharsOf(request.messages));
+    const { route, items, record } = await this.stream(routes, alias, ctx, (r) => r.provider.chatStream(request, r.model, ctx.signal), meterChatChunk, promptCharsOf(request.messages), request);
     return { provider: route.provider, model: route.model, chunks: items, record };
   }
 
@@ -340,14 +348,15 @@ export class Gateway {
     open: (route: Route) => Promise<AsyncGenerator<T>>,
     meter: StreamMeter<T>,
     promptChars: number,
+    asked?: unknown,
   ) {
     const subject = this.limits.subjectOf(ctx.identity);
     const record = this.begin('chat', routes[0]!, alias, subject, ctx);
     const started = performance.now();
-    let opened: { route: Route; result: AsyncGenerator<T>; ms: number };
+    let opened: { route: Route; result: AsyncGenerator<T>; ms: number; span?: Span; attemptStarted: number };
     try {
       await this.admit(record);
-      opened = await this.firstServing(routes, record, ctx, open);
+      opened = await this.firstServing(routes, record, ctx, open, true, asked);
     } catch (error) {
       this.fail(record, error);
       void this.end(record);
@@ -358,7 +367,8 @@ export class Gateway {
     record.model = route.model;
     // firstServing counted the time to the stream's headers; the rest of the stream counts too.
     const timing: StreamTiming = { started, opened: performance.now(), beforeMs: record.upstreamMs, headersMs: ms };
-    const items = this.observe(result, route, meter, promptChars, record, timing);
+    const trace = opened.span && this.tracing.streamTrace(opened.span, opened.attemptStarted);
+    const items = this.observe(result, route, meter, promptChars, record, timing, trace);
     return { route, items, record };
   }
 
@@ -375,18 +385,25 @@ export class Gateway {
     await this.spend.close();
   }
 
-  /** Tries targets in order; moves on only when a target failed before answering (no byte served). */
-  private async firstServing<T>(routes: Route[], record: CallRecord, ctx: CallContext, call: (route: Route) => Promise<T>) {
+  /**
+   * Tries targets in order; moves on only when a target failed before answering (no byte served).
+   * With tracing on, each attempt has its own CLIENT span (returned open for the serving one).
+   */
+  private async firstServing<T>(routes: Route[], record: CallRecord, ctx: CallContext, call: (route: Route) => Promise<T>, stream: boolean, asked: unknown) {
     for (let i = 0; ; i++) {
       const route = routes[i]!;
       record.attempts = i + 1;
       const started = performance.now();
+      const span = this.tracing.enabled
+        ? this.tracing.startCall(ctx.span, { operation: record.operation, provider: route.provider.id, model: route.model, origin: route.provider.upstream.origin, attempt: i + 1, alias: record.alias, stream, asked })
+        : undefined;
       try {
-        const result = await call(route);
+        const result = await (span ? this.tracing.within(span, () => call(route)) : call(route));
         const ms = performance.now() - started;
         record.upstreamMs += ms;
-        return { route, result, ms };
+        return { route, result, ms, span, attemptStarted: started };
       } catch (error) {
+        if (span) this.tracing.callFailed(span, error);
         const seconds = (performance.now() - started) / 1000;
         record.upstreamMs += seconds * 1000;
         const code = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
@@ -492,6 +509,7 @@ export class Gateway {
     promptChars: number,
     record: CallRecord,
     timing: StreamTiming,
+    trace: StreamTrace | undefined,
   ): AsyncGenerator<T> {
     const usage: Partial<Usage> = {};
     let reported = false;
@@ -506,6 +524,7 @@ export class Gateway {
           this.metrics.firstChunk(route.provider.id, route.model, (now - timing.started) / 1000);
           record.ttftMs = now - record.started;
         }
+        if (trace) trace.item(item);
         const seen = meter(item);
         if (seen.usage) {
           Object.assign(usage, seen.usage);
@@ -532,6 +551,7 @@ export class Gateway {
         this.metrics.operation('chat', route.provider.id, route.model, operationMs / 1000, record.error);
         charged = this.account(record, tokens);
       }
+      trace?.end(record, failure);
       if (charged) await charged;
       const ended = this.end(record);
       if (ended) await ended;

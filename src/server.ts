@@ -24,6 +24,7 @@ import { createProbes, LIVE_PATH, READY_PATH } from './health.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { readBody, sendError, sendJson } from './rest/http.js';
+import { startTracing } from './telemetry/tracing.js';
 import { authorizationOf, createRestHandler, errorBodyFor } from './rest/router.js';
 
 export interface GatewayServer {
@@ -46,7 +47,9 @@ export interface StartOptions {
 
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<GatewayServer> {
   const logger = options.logger ?? createLogger(config.environment);
-  const gateway = new Gateway(config, logger);
+  // Off (no OTLP endpoint): a no-op, and the OpenTelemetry SDK is never loaded.
+  const tracing = await startTracing(config.tracing, logger);
+  const gateway = new Gateway(config, logger, tracing);
   gateway.start();
   const lifecycle = new Lifecycle();
   const rest = createRestHandler(gateway, config.server.maxRequestBodySize);
@@ -72,6 +75,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const signal = lifecycle.beginRequest(res);
     const requestId = requestIdOf(req.headers['x-request-id']);
     const calls: CallRecord[] = [];
+    const span = tracing.enabled ? tracing.startRequest(req, path, routeOf(path), requestId) : undefined;
     res.setHeader('x-request-id', requestId);
     // Recorded once the response has closed *and* the handler has finished: a stream's usage is
     // only known when its relay loop ends, which may be just after its client went away.
@@ -82,6 +86,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       const route = routeOf(path);
       metrics.httpRequest(req.method ?? 'GET', route, res.statusCode, ms / 1000);
       if (calls.length > 0) metrics.gatewayOverhead(route === '/graphql' ? 'graphql' : 'rest', (ms - upstreamMsOf(calls)) / 1000);
+      if (span) tracing.endRequest(span, { status: res.statusCode, identity });
       if (!logRequests) return;
       // One line per request; the query string stays out (it may carry what a client should not have sent).
       const line: Record<string, unknown> = {
@@ -94,6 +99,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         client: identity?.clientId,
       };
       if (calls.length > 0) Object.assign(line, callLogFields(calls));
+      if (span) Object.assign(line, tracing.logFields(span));
       logger.info(line, 'request');
     };
     res.once('close', settle);
@@ -112,11 +118,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
             let body = await readGraphQLBody(req, config.server.maxRequestBodySize);
             // A persisted id becomes its document here for the direct paths; Yoga resolves its own.
             if (trusted.enabled && isOperationObject(body)) body = trusted.resolve(body);
-            const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls, requestId };
+            const direct = { yoga, body, accept: req.headers.accept, res, auth, signal, calls, requestId, span };
             if (await tryFastPath(direct)) return;
             if (await trySseSubscription(direct, logger)) return;
           }
-          return void (await yoga(req, res, { auth, signal, calls, requestId }));
+          return void (await yoga(req, res, { auth, signal, calls, requestId, span }));
         } catch (error) {
           return sendGraphQLError(res, error);
         } finally {
@@ -124,7 +130,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         }
       }
       identity = await authenticate(authorizationOf(req, path));
-      await rest(req, res, path, query, { identity, signal, calls, requestId });
+      await rest(req, res, path, query, { identity, signal, calls, requestId, span });
     } catch (error) {
       if (!(error instanceof GatewayError)) logger.error({ err: error, path }, 'unexpected error');
       sendError(res, error, errorBodyFor(path));
@@ -149,7 +155,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       resolve();
     });
   });
-  const websocket = attachGraphQLWebSocket(server, yoga, lifecycle, logger, cors, trusted);
+  const websocket = attachGraphQLWebSocket(server, yoga, lifecycle, logger, cors, trusted, tracing);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -161,6 +167,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
+      // Last: the spans of requests cut above have ended; export what is queued (bounded).
+      await tracing.shutdown();
     })());
 
   return {

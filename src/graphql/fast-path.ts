@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { CallRecord } from '../gateway.js';
+import type { Span } from '../telemetry/tracing.js';
 import type { GraphQLContext } from '../schema/builder.js';
 import type { RequestAuth } from './auth.js';
 import { withCalls } from './call-extensions.js';
@@ -34,11 +35,13 @@ export interface DirectRequest {
   readonly signal: AbortSignal;
   readonly calls: CallRecord[];
   readonly requestId?: string;
+  /** The request's SERVER span, when tracing is on. */
+  readonly span?: Span;
 }
 
 /** Yoga's envelop pipeline for one direct request, with the context it builds from it. */
-export function envelopedFor({ yoga, auth, signal, calls, requestId }: DirectRequest, params: Params) {
-  return yoga.getEnveloped({ auth, signal, calls, params, fastPath: true, requestId });
+export function envelopedFor({ yoga, auth, signal, calls, requestId, span }: DirectRequest, params: Params) {
+  return yoga.getEnveloped({ auth, signal, calls, params, fastPath: true, requestId, span });
 }
 
 /** Returns false, having written nothing, when the request is not one the fast path takes. */

@@ -20,6 +20,7 @@ import type { Lifecycle } from '../lifecycle.js';
 import type { OperationParams, TrustedDocuments } from './trusted-documents.js';
 import type { Logger } from '../logger.js';
 import type { GraphQLServer } from './yoga.js';
+import { NO_TRACING, type Span, type Tracing } from '../telemetry/tracing.js';
 
 /** The context built at connect time runs no operation; nothing needs to abort it. */
 const CONNECT_SIGNAL = new AbortController().signal;
@@ -40,6 +41,8 @@ interface Operation {
   started: number;
   name: string | undefined;
   calls: CallRecord[];
+  /** The operation's SERVER span, when tracing is on. */
+  span?: Span;
 }
 
 type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
@@ -48,7 +51,7 @@ interface RootValue {
   subscribe: Enveloped['subscribe'];
 }
 
-export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger, cors: Cors, trusted: TrustedDocuments) {
+export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger, cors: Cors, trusted: TrustedDocuments, tracing: Tracing = NO_TRACING) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const connections = new Set<Context<Record<string, unknown> | undefined, unknown>>();
   let accepting = true;
@@ -114,7 +117,9 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
           return [toGraphQLError(error)];
         }
         const calls: CallRecord[] = [];
-        (ctx.extra.operations ??= new Map()).set(id, { started: performance.now(), name: payload.operationName ?? undefined, calls });
+        // One SERVER span per operation, continuing the trace of the upgrade request's `traceparent`.
+        const span = tracing.enabled ? tracing.startRequest(ctx.extra.request, '/graphql', '/graphql', undefined, 'websocket') : undefined;
+        (ctx.extra.operations ??= new Map()).set(id, { started: performance.now(), name: payload.operationName ?? undefined, calls, span });
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           auth: { authorization: ctx.extra.authorization, identity: null },
           connectionParams: ctx.connectionParams ?? {},
@@ -122,6 +127,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
           params: payload,
           calls,
           compiledEvents: true,
+          span,
         });
         let document;
         let contextValue;
@@ -158,6 +164,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
   /** One log line per WebSocket operation, like the one per HTTP request. */
   function logOperation(state: Partial<ConnectionState>, id: string, op: Operation, outcome: string): void {
     state.operations?.delete(id);
+    if (op.span) tracing.endRequest(op.span, { outcome, identity: state.identity ?? null });
     if (!logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       transport: 'websocket',
@@ -167,6 +174,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
       subject: state.identity?.subject,
       client: state.identity?.clientId,
     };
+    if (op.span) Object.assign(line, tracing.logFields(op.span));
     logger.info(Object.assign(line, callLogFields(op.calls)), 'graphql-ws operation');
   }
 

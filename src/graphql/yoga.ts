@@ -18,6 +18,8 @@ import { schema } from '../schema/index.js';
 import { jwtOptions, useCaller, useRememberedTokens, type RequestAuth } from './auth.js';
 import { useCallExtensions } from './call-extensions.js';
 import { useCompiledSubscriptionEvents } from './compiled-subscriptions.js';
+import { useOperationSpan } from './operation-span.js';
+import type { Span } from '../telemetry/tracing.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
 import { useIntrospectionDepthLimit } from './introspection-limits.js';
 import { useMediaTypeErrors } from './media-type-errors.js';
@@ -38,6 +40,8 @@ export interface ServerContext {
   fastPath?: boolean;
   /** Set by the direct transports (SSE, WebSocket): subscription events run compiled (compiled-subscriptions.ts). */
   compiledEvents?: boolean;
+  /** The request's (or WebSocket operation's) SERVER span, when tracing is on. */
+  span?: Span;
 }
 
 export type GraphQLServer = YogaServerInstance<ServerContext, GraphQLContext>;
@@ -80,9 +84,10 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       },
     },
     // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
-    context: ({ request, signal, calls, fastPath, compiledEvents, requestId }) => ({
+    context: ({ request, signal, calls, fastPath, compiledEvents, requestId, span }) => ({
       gateway,
       requestId,
+      span,
       identity: null,
       signal: signal ?? request.signal,
       calls: [],
@@ -103,6 +108,8 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       ...(trusted?.enabled ? [useTrustedDocuments(trusted)] : []),
       useMediaTypeErrors(),
       useCallExtensions(),
+      // Names the SERVER span after the operation (`mutation chatCompletion`); only with tracing on.
+      ...(gateway.tracing.enabled ? [useOperationSpan()] : []),
       maxDepthPlugin({ n: DOCUMENT_LIMITS.depth, exposeLimits: true, ignoreIntrospection: true }),
       useIntrospectionDepthLimit(DOCUMENT_LIMITS.introspectionDepth),
       maxAliasesPlugin({ n: DOCUMENT_LIMITS.aliases, exposeLimits: true }),

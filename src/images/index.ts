@@ -56,6 +56,7 @@ export async function generateImages(gateway: Gateway, request: ImagesRequest, p
       return { images: answer as GeneratedImages, raw };
     },
     (answer) => imageUsage(answer.images.usage),
+    request,
   );
   return { provider: route.provider, model: route.model, images: result.images, raw: result.raw, record };
 }

@@ -34,6 +34,7 @@ export async function createMessage(gateway: Gateway, request: MessagesRequest, 
       return { message: toMessage(completion, request.model) as unknown as Record<string, any>, raw: undefined, usage: completion.usage };
     },
     (answer) => answer.usage,
+    request,
   );
   return { route, message: result.message, raw: result.raw, record };
 }
@@ -47,7 +48,7 @@ export async function streamMessage(gateway: Gateway, request: MessagesRequest, 
     return translatedEvents(chunks, new StreamTranslator(request.model), (e) => e.type === 'message_delta');
   };
   const prompt = promptCharsOf(request.messages) + (typeof request.system === 'string' ? request.system.length : 0);
-  return gateway.stream(routes, alias, ctx, open, meter(), prompt);
+  return gateway.stream(routes, alias, ctx, open, meter(), prompt, request);
 }
 
 

@@ -5,6 +5,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { ProviderConfig } from '../config.js';
 import { ClientGoneError, GatewayError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
+import { traceHeaders } from '../telemetry/tracing.js';
 
 export interface UpstreamTimeouts {
   /** Bounds a whole JSON exchange, and the wait for a stream's response headers. */
@@ -45,6 +46,8 @@ export function failedBeforeResponse(error: unknown): boolean {
 
 export class Upstream {
   readonly provider: string;
+  /** The provider's base URL's origin (its `server.address` in traces). */
+  readonly origin: URL;
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly credentials: Record<string, string>;
@@ -53,6 +56,7 @@ export class Upstream {
   constructor(config: ProviderConfig, readonly timeouts: UpstreamTimeouts) {
     this.provider = config.spec.id;
     const base = new URL(config.url);
+    this.origin = new URL(base.origin);
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.pool = new Pool(base.origin, {
       keepAliveTimeout: 30_000,
@@ -150,7 +154,8 @@ export class Upstream {
     return this.pool.request({
       method: req.method,
       path: req.fromOrigin ? req.path : this.basePath + req.path,
-      headers: { ...req.headers, ...(req.anthropicAuth ? this.anthropicCredentials : this.credentials) },
+      // With tracing on, a traced call's request carries its span's `traceparent`.
+      headers: traceHeaders({ ...req.headers, ...(req.anthropicAuth ? this.anthropicCredentials : this.credentials) }),
       body: req.body ?? null,
       signal: req.signal,
       headersTimeout,

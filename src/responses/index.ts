@@ -27,6 +27,7 @@ export async function createResponse(gateway: Gateway, request: ResponsesRequest
       return { response: toResponse(completion, request), raw: undefined, usage: completion.usage };
     },
     (answer) => answer.usage,
+    request,
   );
   return { response: result.response, raw: result.raw, record };
 }
@@ -39,7 +40,7 @@ export async function streamResponse(gateway: Gateway, request: ResponsesRequest
     return translatedEvents(chunks, new ResponsesStreamTranslator(request), (e) => e.type === 'response.completed' || e.type === 'response.incomplete');
   };
   const prompt = typeof request.input === 'string' ? request.input.length : promptCharsOf(request.input as { content?: unknown }[]);
-  return gateway.stream(routes, alias, ctx, open, meter, prompt);
+  return gateway.stream(routes, alias, ctx, open, meter, prompt, request);
 }
 
 

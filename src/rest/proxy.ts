@@ -22,7 +22,7 @@ export async function proxy(
   path: string,
   query: string,
   maxBody: number,
-  { signal, identity }: CallContext & { signal: AbortSignal },
+  { signal, identity, span: parent }: CallContext & { signal: AbortSignal },
 ) {
   // path is `/proxy/<provider>/<rest>`
   const rest = path.slice('/proxy/'.length);
@@ -39,7 +39,17 @@ export async function proxy(
   for (const [name, value] of Object.entries(req.headers)) {
     if (!DROP_REQUEST.has(name) && typeof value === 'string') headers[name] = value;
   }
-  const upstream = await provider.upstream.open({ method, path: upstreamPath, headers, body, signal }, { errorsAsExceptions: false });
+  const { tracing } = gateway;
+  // With tracing on, a CLIENT span of its own; the provider gets its traceparent rather than the caller's.
+  const span = tracing.enabled ? tracing.startProxyCall(parent, provider.id, method, provider.upstream.origin, upstreamPath.split('?')[0]!) : undefined;
+  const send = () => provider.upstream.open({ method, path: upstreamPath, headers, body, signal }, { errorsAsExceptions: false });
+  let upstream;
+  try {
+    upstream = await (span ? tracing.within(span, send) : send());
+  } catch (error) {
+    if (span) tracing.proxyEnded(span, undefined, error);
+    throw error;
+  }
   const responseHeaders: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (!DROP_RESPONSE.has(name) && value !== undefined) responseHeaders[name] = value;
@@ -49,6 +59,8 @@ export async function proxy(
     await pipeline(upstream.body, res);
   } catch {
     // Either side went away mid-body; pipeline has already torn both down.
+  } finally {
+    if (span) tracing.proxyEnded(span, upstream.statusCode);
   }
 }
 

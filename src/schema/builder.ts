@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import type { CallRecord, Gateway } from '../gateway.js';
 import type { Identity } from '../auth/identity.js';
+import type { Span } from '../telemetry/tracing.js';
 
 export interface GraphQLContext {
   readonly gateway: Gateway;
@@ -21,6 +22,8 @@ export interface GraphQLContext {
   readonly fastPath?: boolean;
   /** Subscription events run compiled (src/graphql/compiled-subscriptions.ts). */
   readonly compiledEvents?: boolean;
+  /** The request's (or WebSocket operation's) SERVER span, parent of its provider calls' spans; set when tracing is on. */
+  readonly span?: Span;
 }
 
 export const builder = new SchemaBuilder<{
