@@ -2,14 +2,20 @@
  * The gateway's one SSE parser (a maintained one underneath) and one SSE encoder.
  */
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
-/** Parses a byte stream of Server-Sent Events into messages. */
+/**
+ * Parses a byte stream of Server-Sent Events into messages. Leaving early does not destroy a
+ * Readable `body`: the caller decides (a body whose `[DONE]` has arrived is read to its end, so its
+ * connection is kept; destroying it unfinished costs an AbortError with a stack trace, every stream).
+ */
 export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage> {
   const pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event) });
   const decoder = new TextDecoder();
-  for await (const bytes of body) {
+  const source = body instanceof Readable ? body.iterator({ destroyOnReturn: false }) : body;
+  for await (const bytes of source) {
     parser.feed(typeof bytes === 'string' ? bytes : decoder.decode(bytes, { stream: true }));
     for (let i = 0; i < pending.length; i++) yield pending[i]!;
     pending.length = 0;
@@ -18,6 +24,22 @@ export async function* parseSse(body: AsyncIterable<Uint8Array | string>): Async
   // A last event without its blank line still counts: some upstreams end the body right after it.
   parser.feed('\n\n');
   yield* pending;
+}
+
+/** How long a body whose stream is complete may take to end before it is destroyed. */
+const SETTLE_MS = 2000;
+
+/**
+ * Reads the rest of a body whose stream is complete (after `[DONE]`: usually nothing but the end),
+ * in the background, so its connection can be reused; destroys it if it does not end soon.
+ */
+export function settle(body: Readable): void {
+  if (body.destroyed || body.readableEnded) return;
+  const timer = setTimeout(() => body.destroy(), SETTLE_MS).unref();
+  body.once('close', () => clearTimeout(timer));
+  body.once('end', () => clearTimeout(timer));
+  body.on('error', () => {}); // its stream is over: nobody is left to tell
+  body.resume();
 }
 
 /** One `data:` frame. `data` must be a single line (JSON text is). */

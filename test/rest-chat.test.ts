@@ -254,3 +254,28 @@ describe('streaming', () => {
     expect(request.json.model).toBe('slow-stream');
   });
 });
+
+describe('upstream connections', () => {
+  it('keeps the upstream connection for the next call after a stream ends with [DONE] (read to its end, not destroyed)', async () => {
+    const own = await startFakeProvider({ basePath: '/v1', apiKey: 'ok' });
+    const gateway = await startTestGateway({ OPENAI_API_URL: own.url, OPENAI_API_KEY: 'ok' });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'openai/m', stream: true, messages: [{ role: 'user', content: `call ${i}` }] }),
+        });
+        const frames = await readSseData(res);
+        expect(frames.at(-1)).toBe('[DONE]');
+        expect(frames.join('')).toContain(`call ${i}`.split(' ')[1]);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the body's end reaches the pool
+      }
+      expect(own.requests.length).toBe(3);
+      expect(own.connections).toBe(1);
+    } finally {
+      await gateway.close();
+      await own.close();
+    }
+  });
+});

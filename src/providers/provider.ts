@@ -4,7 +4,7 @@
  */
 import type { ProviderConfig } from '../config.js';
 import { UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
-import { parseSse } from '../sse.js';
+import { parseSse, settle } from '../sse.js';
 import type { NativeEndpoint, ProviderSpec } from './catalog.js';
 import { normaliseModels } from './model-lists.js';
 import { embeddingsBody, embeddingsResponse } from './embeddings.js';
@@ -158,12 +158,16 @@ export class Provider {
 
   private async *chunks(res: UpstreamResponse, signal?: AbortSignal): AsyncGenerator<StreamChunk> {
     let finished = false;
+    let done = false;
     const { maxStreamDurationMs } = this.upstream.timeouts;
     const deadline = maxStreamDurationMs > 0 ? performance.now() + maxStreamDurationMs : Infinity;
     try {
       for await (const event of parseSse(res.body)) {
         if (performance.now() > deadline) throw new UpstreamTimeoutError(this.id, maxStreamDurationMs, 'stream ran longer than');
-        if (event.data === '[DONE]') return;
+        if (event.data === '[DONE]') {
+          done = true;
+          return;
+        }
         if (event.event === 'error') throw this.streamError(event.data);
         let chunk: ChatCompletionChunk;
         try {
@@ -183,8 +187,10 @@ export class Provider {
     } catch (error) {
       throw this.upstream.translate(error, signal);
     } finally {
-      // Leaving early (client gone, consumer stopped) must release the upstream connection.
-      if (!res.body.destroyed) res.body.destroy();
+      // Leaving early (client gone, consumer stopped) must release the upstream connection; after
+      // [DONE] the body is read to its end instead (the connection stays reusable).
+      if (done) settle(res.body);
+      else if (!res.body.destroyed) res.body.destroy();
     }
     // Some upstreams omit [DONE]; a finish reason still proves the answer is whole.
     if (!finished) throw new UpstreamUnavailableError(this.id, 'stream ended before the completion finished');

@@ -49,6 +49,8 @@ export interface FakeProvider {
   readonly aborted: RecordedRequest[];
   /** Resolves when the next request is aborted by its client. */
   nextAbort(): Promise<RecordedRequest>;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -100,7 +102,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (path === `${basePath}/echo`) return send(res, 200, { method: req.method, query: req.url, body });
     send(res, 404, { error: { message: `fake has no route ${req.method} ${req.url}`, type: 'not_found' } });
   });
+  let connections = 0;
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -110,6 +114,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     url: `http://127.0.0.1:${port}${basePath}`,
     requests,
     aborted,
+    get connections() {
+      return connections;
+    },
     nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
     close: async () => {
       for (const socket of sockets) socket.destroy();

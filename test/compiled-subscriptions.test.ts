@@ -1,0 +1,125 @@
+/**
+ * Subscription events run compiled (graphql-jit) on the gateway's direct transports — POST over SSE
+ * and WebSocket — and interpreted on Yoga's own path (GET over SSE). The same documents must give
+ * the same results either way, event for event: aliases, __typename, fragments, @include/@skip on
+ * variables, enum variables (the case graphql-jit's own subscribe gets wrong), enums, JSON scalars,
+ * tool-call deltas, usage, and the error that ends a stream broken mid-way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+let groq: FakeProvider;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  groq = await startFakeProvider({ basePath: '/openai/v1', apiKey: 'gk' });
+  gw = await startTestGateway({ GROQ_API_URL: groq.url, GROQ_API_KEY: 'gk' });
+});
+afterAll(async () => {
+  await gw.close();
+  await groq.close();
+});
+
+const DOCUMENT = `
+subscription Stream($model: String!, $role: ChatRole!, $content: String!, $withUsage: Boolean!, $skipFingerprint: Boolean = true, $tools: [ToolInput!], $logprobs: Boolean) {
+  stream: chatCompletionStream(input: { model: $model, messages: [{ role: $role, content: $content }], tools: $tools, logprobs: $logprobs, topLogprobs: 1 }) {
+    __typename
+    ...Ids
+    choices {
+      i: index
+      finishReason
+      logprobs
+      delta {
+        ... on ChatDelta { role content }
+        toolCalls { index id type function { name arguments } }
+      }
+    }
+    usage @include(if: $withUsage) { promptTokens completionTokens totalTokens }
+    systemFingerprint @skip(if: $skipFingerprint)
+  }
+}
+fragment Ids on ChatCompletionChunk { id model provider }`;
+
+type Frame = { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+
+/** Every `event: next` payload of a GraphQL-over-SSE response, in order. */
+async function sseFrames(res: Response): Promise<Frame[]> {
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .filter((frame) => frame.startsWith('event: next'))
+    .map((frame) => JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as Frame);
+}
+
+const compiledSse = async (variables: Record<string, unknown>) =>
+  sseFrames(
+    await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: DOCUMENT, variables, operationName: 'Stream' }),
+    }),
+  );
+
+const interpretedSse = async (variables: Record<string, unknown>) => {
+  const params = new URLSearchParams({ query: DOCUMENT, variables: JSON.stringify(variables), operationName: 'Stream' });
+  return sseFrames(await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } }));
+};
+
+/** One subscription on a WebSocket (graphql-transport-ws): its `next` payloads, and an `error` message's errors as a last frame. */
+const compiledWs = (variables: Record<string, unknown>) =>
+  new Promise<Frame[]>((resolve, reject) => {
+    const frames: Frame[] = [];
+    const ws = new WebSocket(`${gw.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: unknown };
+      if (message.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: DOCUMENT, variables, operationName: 'Stream' } }));
+      else if (message.type === 'next') frames.push(message.payload as Frame);
+      else if (message.type === 'error') frames.push({ errors: message.payload as Frame['errors'] });
+      if (message.type === 'complete' || message.type === 'error') {
+        ws.close();
+        resolve(frames);
+      }
+    });
+    ws.on('error', reject);
+  });
+
+/**
+ * Yoga's path gives the error that ends a broken stream the operation's `locations`; the direct
+ * transports word it from the stream's failure, which has none (as before events were compiled).
+ */
+const withoutLocations = (frames: Frame[]) =>
+  frames.map((f) => (f.errors ? { ...f, errors: f.errors.map(({ locations: _locations, ...e }: Record<string, unknown>) => e) } : f));
+
+const weatherTool = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } };
+const cases: [string, Record<string, unknown>][] = [
+  ['text, usage included, enum variable', { model: 'groq/m', role: 'USER', content: 'one two three', withUsage: true }],
+  ['usage left out, fingerprint kept (@skip false)', { model: 'groq/m', role: 'USER', content: 'hello there', withUsage: false, skipFingerprint: false }],
+  ['tool-call deltas', { model: 'groq/m', role: 'USER', content: 'weather?', withUsage: true, tools: [weatherTool] }],
+  ['logprobs (a JSON scalar) per chunk', { model: 'groq/m', role: 'SYSTEM', content: 'a b', withUsage: true, logprobs: true }],
+  ['a stream broken mid-way ends with its error', { model: 'groq/error-stream', role: 'USER', content: 'x', withUsage: true }],
+];
+
+describe('compiled subscription events answer exactly as the interpreter does', () => {
+  it.each(cases)('%s', async (_name, variables) => {
+    const interpreted = await interpretedSse(variables);
+    expect(interpreted.length).toBeGreaterThan(1);
+    const [sse, ws] = await Promise.all([compiledSse(variables), compiledWs(variables)]);
+    expect(withoutLocations(sse)).toEqual(withoutLocations(interpreted));
+    expect(withoutLocations(ws)).toEqual(withoutLocations(interpreted));
+  });
+
+  it('the documents above reach every kind of field they name (so the comparison is not vacuous)', async () => {
+    const frames = await compiledSse(cases[3]![1]);
+    const first = (frames[0]!.data as { stream: Record<string, unknown> }).stream;
+    expect(first).toMatchObject({ __typename: 'ChatCompletionChunk', provider: 'groq', choices: [{ i: 0, delta: { role: 'ASSISTANT' } }] });
+    expect(frames.some((f) => (f.data as { stream: { choices: { logprobs: unknown }[] } }).stream.choices[0]?.logprobs)).toBe(true);
+    const last = (frames.at(-1)!.data as { stream: { usage: { totalTokens: number } } }).stream;
+    expect(last.usage.totalTokens).toBeGreaterThan(0);
+    const broken = await compiledSse(cases[4]![1]);
+    expect(broken.at(-1)!.errors?.[0]).toMatchObject({ message: 'groq: fake overloaded mid-stream', extensions: { code: 'UPSTREAM_ERROR' } });
+  });
+});
