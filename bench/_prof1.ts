@@ -1,13 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
-import { startGateway, startUpstream, streamOnce, streamPool, gqlStreamBody } from './lib.js';
-const dir = `/tmp/prof/c1`; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir, { recursive: true });
+import { startGateway, startUpstream, streamOnce, streamPool, gqlStreamBody, restStreamBody } from './lib.js';
+const dir = `/tmp/prof/c1-${process.argv[2] ?? 'gql'}`; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir, { recursive: true });
 const upstream = await startUpstream();
 const issuer = await startOidcIssuer();
 const token = await issuer.token({}, { expiresIn: '1h' });
 const g = await startGateway('g', { upstream: upstream.url, issuer: issuer.issuer, usageDatabaseUrl: 'off', nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'] });
 const headers = { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` };
-const t = { name: 'g', url: `${g.url}/graphql`, headers, body: gqlStreamBody('openai/stream-1-0'), kind: 'graphql' as const };
+const t = process.argv[2] === 'rest' ? { name: 'r', url: `${g.url}/v1/chat/completions`, headers, body: restStreamBody('openai/stream-1-0'), kind: 'rest' as const } : { name: 'g', url: `${g.url}/graphql`, headers, body: gqlStreamBody('openai/stream-1-0'), kind: 'graphql' as const };
 const pool = streamPool(t.url, 1);
 for (let i = 0; i < 3000; i++) await streamOnce(pool, t);
 await pool.close(); await g.stop(5000); await upstream.stop(); await issuer.close(); process.exit(0);

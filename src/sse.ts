@@ -42,6 +42,17 @@ export function settle(body: Readable): void {
   body.resume();
 }
 
+/**
+ * Destroys a body its reader leaves unfinished (client gone, stream failed). undici then emits an
+ * abort error on it, which nobody reads once parseSse's iterator has let go: without a listener it
+ * would be an uncaught exception.
+ */
+export function discard(body: Readable): void {
+  if (body.destroyed) return;
+  body.on('error', () => {});
+  body.destroy();
+}
+
 /** One `data:` frame. `data` must be a single line (JSON text is). */
 export function sseData(data: string): string {
   return `data: ${data}\n\n`;

@@ -123,3 +123,31 @@ describe('compiled subscription events answer exactly as the interpreter does', 
     expect(broken.at(-1)!.errors?.[0]).toMatchObject({ message: 'groq: fake overloaded mid-stream', extensions: { code: 'UPSTREAM_ERROR' } });
   });
 });
+
+describe('refused variables on the direct SSE path', () => {
+  it.each([
+    ['an enum value that does not exist', { model: 'groq/m', role: 'KING', content: 'x', withUsage: true }, /Variable "\$role" got invalid value "KING"/],
+    ['a required variable left out', { model: 'groq/m', role: 'USER', withUsage: true }, /Variable "\$content" of required type "String!" was not provided/],
+    ['a wrong type', { model: 'groq/m', role: 'USER', content: 'x', withUsage: 'yes' }, /Variable "\$withUsage" got invalid value "yes"/],
+  ])('%s → BAD_USER_INPUT naming the variable, as over GET, and nothing reaches the provider', async (_name, variables, message) => {
+    const before = groq.requests.length;
+    const post = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: DOCUMENT, variables, operationName: 'Stream' }),
+    });
+    const params = new URLSearchParams({ query: DOCUMENT, variables: JSON.stringify(variables), operationName: 'Stream' });
+    const get = await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } });
+    expect(post.status).toBe(get.status);
+    const [postText, getText] = [await post.text(), await get.text()];
+    expect(postText).toBe(getText);
+    const errors = postText
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('event: next'))
+      .flatMap((frame) => (JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as Frame).errors ?? []);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(message);
+    expect(errors[0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+    expect(groq.requests.length).toBe(before);
+  });
+});

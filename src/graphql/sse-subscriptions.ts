@@ -6,7 +6,7 @@
  * a ReadableStream per stream — which cost every stream time to first chunk and memory. Anything
  * unusual (parse or validation errors, refused variables, queries over SSE) is left to Yoga.
  */
-import { getOperationAST, getVariableValues, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { drained } from '../sse.js';
@@ -30,8 +30,6 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
     const operation = getOperationAST(document, body.operationName);
     if (!operation || operation.operation !== 'subscription') return false;
     if (validate(schema, document).length > 0) return false;
-    const definitions = operation.variableDefinitions ?? [];
-    if (definitions.length > 0 && getVariableValues(schema, definitions, body.variables ?? {}, { maxErrors: 1 }).errors) return false;
   } catch {
     return false; // Yoga words document errors (and the limits plugins' refusals) as usual
   }
@@ -44,6 +42,9 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
     operationName: body.operationName ?? undefined,
   })) as ExecutionResult | AsyncIterable<ExecutionResult>;
 
+  // Refused variables: answered before any resolver ran and before a byte was written, so Yoga can
+  // still word them as it does (coercing them again only for such requests, not for every stream).
+  if (!isAsyncIterable(result) && result.errors?.some(isVariableError)) return false;
   if (res.destroyed) {
     // The client left while the subscription was being set up: let it wind down unread.
     if (isAsyncIterable(result)) void result[Symbol.asyncIterator]().return?.()?.catch(() => {});
@@ -82,6 +83,11 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
 }
 
 const COMPLETE = 'event: complete\ndata:\n\n';
+
+/** A variable's coercion error: graphql-js points it at the variable's definition. */
+function isVariableError(error: GraphQLError): boolean {
+  return error.nodes?.some((node) => node.kind === Kind.VARIABLE_DEFINITION) ?? false;
+}
 
 function next(result: ExecutionResult): string {
   const value = result.errors ? { ...result, errors: result.errors.map(publicError) } : result;

@@ -4,7 +4,7 @@
  */
 import type { ProviderConfig } from '../config.js';
 import { UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.js';
-import { parseSse, settle } from '../sse.js';
+import { discard, parseSse, settle } from '../sse.js';
 import type { NativeEndpoint, ProviderSpec } from './catalog.js';
 import { normaliseModels } from './model-lists.js';
 import { embeddingsBody, embeddingsResponse } from './embeddings.js';
@@ -135,7 +135,7 @@ export class Provider {
     } catch (error) {
       throw this.upstream.translate(error, signal);
     } finally {
-      if (!res.body.destroyed) res.body.destroy();
+      discard(res.body);
     }
   }
 
@@ -190,7 +190,7 @@ export class Provider {
       // Leaving early (client gone, consumer stopped) must release the upstream connection; after
       // [DONE] the body is read to its end instead (the connection stays reusable).
       if (done) settle(res.body);
-      else if (!res.body.destroyed) res.body.destroy();
+      else discard(res.body);
     }
     // Some upstreams omit [DONE]; a finish reason still proves the answer is whole.
     if (!finished) throw new UpstreamUnavailableError(this.id, 'stream ended before the completion finished');
