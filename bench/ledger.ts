@@ -16,7 +16,7 @@
  * Knobs: LEDGER_CYCLES (12), LEDGER_SLOT_SECONDS (2).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -100,16 +100,37 @@ const perRequest = (g: Gateway, now: { main: number; other: number }) => ({
   other: ((now.other - g.start.other) * 1000) / g.requests,
 });
 const offPer = perRequest(off, offCpu);
-console.log(`Node ${process.versions.node}; ${CYCLES} cycles of ${SLOT} s slots (off, Postgres, PGlite); REST JSON at c=32${pinned ? '; gateways pinned to one core, the rest on the other' : ''}.\n`);
-console.log('| ledger | req/s c=32 (median) | req/s ÷ off, same cycle (median, range) | event-loop CPU/request (× off) | other threads CPU/request | total CPU/request (× off) |\n|---|---|---|---|---|---|');
+const lines = [
+  `Node ${process.versions.node}, ${new Date().toISOString()}; ${CYCLES} cycles of ${SLOT} s slots (off, Postgres, PGlite); REST JSON at c=32${pinned ? '; gateways pinned to one core, the load, upstream and Postgres server to the other' : ''}.`,
+  '',
+  '| ledger | req/s c=32 (median) | req/s ÷ off, same cycle (median, range) | event-loop CPU/request (× off) | other threads CPU/request | total CPU/request (× off) |',
+  '|---|---|---|---|---|---|',
+];
 for (const g of gateways) {
   const ratios = g.rps.map((r, i) => r / off.rps[i]!);
   const per = perRequest(g, cpu(g.proc.pid!));
-  console.log(
+  lines.push(
     `| ${g.name} | ${Math.round(median(g.rps))} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ` +
       `${Math.round(per.main)} µs (${(per.main / offPer.main).toFixed(2)}) | ${Math.round(per.other)} µs | ${Math.round(per.main + per.other)} µs (${((per.main + per.other) / (offPer.main + offPer.other)).toFixed(2)}) |`,
   );
 }
+console.log(lines.join('\n'));
+const section = `<!-- ledger -->
+## Usage ledger: on vs off
+
+\`npx tsx bench/ledger.ts\` (not part of \`npm run bench\`; this section is kept when that rewrites the file): three built
+gateways — ledger off, on a Postgres server, on the embedded PGlite — loaded in turn in short alternating slots, so other
+load falls on all three alike; req/s compared with the ledger-off gateway's in the same cycle. CPU per request covers the
+whole run, the writer's batches included; "other threads" is PGlite's worker and V8's helpers.
+
+${lines.join('\n')}
+<!-- /ledger -->
+`;
+const resultsPath = join(ROOT, 'bench/RESULTS.md');
+const old = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
+const marked = /<!-- ledger -->[\s\S]*<!-- \/ledger -->\n?/;
+writeFileSync(resultsPath, marked.test(old) ? old.replace(marked, section) : `${old.trimEnd()}\n\n${section}`);
+console.error('[ledger] wrote its section of bench/RESULTS.md');
 for (const g of gateways) g.proc.kill();
 await upstream.stop();
 await postgres.close();

@@ -46,6 +46,7 @@ import {
   type StreamTarget,
   type Target,
 } from './lib.js';
+import { BURST_CHUNKS, BURST_DELAY_MS, CPU_TARGETS, burstTable, runBursts } from './streams.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -56,8 +57,6 @@ const LATENCY_ROUNDS = num('BENCH_LATENCY_ROUNDS', QUICK ? 1 : 3);
 const WARMUP = QUICK ? 1 : 2;
 const SSE_ITERATIONS = num('BENCH_SSE_ITERATIONS', QUICK ? 60 : 300);
 const STREAMS = num('BENCH_STREAMS', QUICK ? 200 : 1000);
-const BURST_CHUNKS = 50;
-const BURST_DELAY_MS = 20;
 const SSE_CHUNKS = 20;
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -132,11 +131,11 @@ async function main() {
     if (!keep) await child.stop();
     return child;
   };
-  if (!fromSource) await measureStart('gateway from source (node --import tsx src/main.ts)', () => startGateway('gw-src', { upstream: upstream.url, fromSource: true }), false);
+  if (!fromSource) await measureStart('gateway from source (node --import tsx src/main.ts)', () => startGateway('gw-src', { upstream: upstream.url, fromSource: true, usageDatabaseUrl: 'off' }), false);
   const label = fromSource ? 'gateway (tsx, build failed)' : 'gateway (node dist/main.js)';
-  const gwOff = await measureStart(`${label}, auth off`, () => startGateway('gw-off', { upstream: upstream.url, fromSource }), true);
-  const gwOn = await measureStart(`${label}, auth on`, () => startGateway('gw-on', { upstream: upstream.url, issuer: issuer.issuer, fromSource }), true);
-  const gwInfo = await startGateway('gw-info', { upstream: upstream.url, logLevel: 'info', fromSource });
+  const gwOff = await measureStart(`${label}, auth off`, () => startGateway('gw-off', { upstream: upstream.url, fromSource, usageDatabaseUrl: 'off' }), true);
+  const gwOn = await measureStart(`${label}, auth on`, () => startGateway('gw-on', { upstream: upstream.url, issuer: issuer.issuer, fromSource, usageDatabaseUrl: 'off' }), true);
+  const gwInfo = await startGateway('gw-info', { upstream: upstream.url, logLevel: 'info', fromSource, usageDatabaseUrl: 'off' });
   const floor = await measureStart('floor (bench/floor.ts)', () => startFloor(upstream.url), true);
 
   // --- targets -------------------------------------------------------------------------------
@@ -241,63 +240,13 @@ async function main() {
     ttfc: median(sseRuns[j]!.map((r) => r.ttfc)),
     total: median(sseRuns[j]!.map((r) => r.total)),
     ttfcP99: percentile(Float64Array.from(sseRuns[j]!.map((r) => r.ttfc)).sort(), 0.99),
+    ttfcP999: percentile(Float64Array.from(sseRuns[j]!.map((r) => r.ttfc)).sort(), 0.999),
   }));
   for (const s of sse) log(`${s.name}: TTFC median ${ms(s.ttfc)}, total median ${ms(s.total)}`);
 
-  // --- 1,000 concurrent streams × 50 chunks, 20 ms apart: fresh processes for clean RSS ----------
+  // --- 1,000 concurrent streams × 50 chunks, 20 ms apart: fresh processes, after a warm-up burst (bench/streams.ts)
   await Promise.all([gwOff.stop(), gwOn.stop(), gwInfo.stop(), floor.stop()]);
-  const burstModel = `openai/stream-${BURST_CHUNKS}-${BURST_DELAY_MS}`;
-  const burstExpected = STREAMS * (BURST_CHUNKS + 1);
-  interface Burst { name: string; delivered: number; expected: number; failed: number; wallMs: number; ttfcMedian: number; totalP99: number; idleRssMB: number; peakRssMB: number; cpuMs: number; firstError?: string }
-  const bursts: Burst[] = [];
-  const burst = async (name: string, target: Omit<StreamTarget, 'name'>, child?: Child) => {
-    await sleep(500);
-    const idle = child ? rssMB(child.pid) ?? NaN : NaN;
-    const pool = streamPool(target.url, STREAMS + 16);
-    const sampler = child ? sampleRss(child.pid, 100) : undefined;
-    const cpuBefore = child ? cpuMs(child.pid) : NaN;
-    const started = performance.now();
-    const runs = await Promise.all(Array.from({ length: STREAMS }, () => streamOnce(pool, { name, ...target })));
-    const wallMs = performance.now() - started;
-    const peak = sampler?.stop() ?? NaN;
-    const cpu = child ? cpuMs(child.pid) - cpuBefore : NaN;
-    await pool.close();
-    const failed = runs.filter((r) => !r.ok);
-    const b: Burst = {
-      name,
-      delivered: runs.reduce((n, r) => n + r.chunks, 0),
-      expected: burstExpected,
-      failed: failed.length,
-      wallMs,
-      ttfcMedian: median(runs.map((r) => r.ttfc).filter(Number.isFinite)),
-      totalP99: percentile(Float64Array.from(runs.map((r) => r.total)).sort(), 0.99),
-      idleRssMB: idle,
-      peakRssMB: peak,
-      cpuMs: cpu,
-      ...(failed[0]?.error ? { firstError: failed[0].error } : {}),
-    };
-    if (b.failed) problems.push(`${name}: ${b.failed}/${STREAMS} streams failed (first: ${b.firstError?.replace(/\s+/g, ' ').slice(0, 300)})`);
-    log(`${elapsed()} ${name}: ${b.delivered}/${b.expected} chunks, ${b.failed} failed, wall ${(wallMs / 1000).toFixed(2)} s, RSS idle ${fixed(idle, 1)} MB → peak ${fixed(peak, 1)} MB`);
-    bursts.push(b);
-    return b;
-  };
-  log(`${elapsed()} ${STREAMS} concurrent streams × ${BURST_CHUNKS} chunks, ${BURST_DELAY_MS} ms apart`);
-  await burst('direct upstream', { url: `${upstream.url}/v1/chat/completions`, headers: SSE_HEADERS, body: restStreamBody(burstModel), kind: 'rest' });
-  {
-    const f = await startFloor(upstream.url);
-    await burst('floor', { url: `${f.url}/v1/chat/completions`, headers: SSE_HEADERS, body: restStreamBody(burstModel), kind: 'rest' }, f);
-    await f.stop();
-  }
-  {
-    const g = await startGateway('gw-burst-rest', { upstream: upstream.url, issuer: issuer.issuer, fromSource });
-    await burst('gateway REST SSE, auth on', { url: `${g.url}/v1/chat/completions`, headers: { ...SSE_HEADERS, ...AUTH }, body: restStreamBody(burstModel), kind: 'rest' }, g);
-    await g.stop();
-  }
-  {
-    const g = await startGateway('gw-burst-gql', { upstream: upstream.url, issuer: issuer.issuer, fromSource });
-    await burst('gateway GraphQL subscription (SSE), auth on', { url: `${g.url}/graphql`, headers: { ...SSE_HEADERS, ...AUTH }, body: gqlStreamBody(burstModel), kind: 'graphql' }, g);
-    await g.stop();
-  }
+  const bursts = await runBursts({ upstream, issuer: issuer.issuer, token, fromSource, streams: STREAMS, log: (s) => log(`${elapsed()} ${s}`), problems });
   await upstream.stop();
   await issuer.close();
 
@@ -345,8 +294,8 @@ async function main() {
   const allFloor1 = [...res1.values()].flatMap((e) => e.floor);
   const direct1 = pooled(allDirect1);
   const floor1 = pooled(allFloor1);
-  rows.push({ scenario: 'direct upstream, c=1 (all runs)', rps: fixed(mean(allDirect1.map((d) => d.rps)), 0), p50: ms(direct1.p50), p99: ms(direct1.p99), ratio: `${fixed(direct1.p50 / floor1.p50)} (latency)`, target: '—', met: '—' });
-  rows.push({ scenario: 'floor, c=1 (all runs)', rps: fixed(mean(allFloor1.map((d) => d.rps)), 0), p50: ms(floor1.p50), p99: ms(floor1.p99), ratio: '1.00 (latency)', target: '—', met: `adds ${ms(floor1.p50 - direct1.p50)} vs direct` });
+  rows.push({ scenario: 'direct upstream, c=1 (all runs)', rps: fixed(mean(allDirect1.map((d) => d.rps)), 0), p50: ms(direct1.p50), p99: `${ms(direct1.p99)} / ${ms(direct1.p999)}`, ratio: `${fixed(direct1.p50 / floor1.p50)} (latency)`, target: '—', met: '—' });
+  rows.push({ scenario: 'floor, c=1 (all runs)', rps: fixed(mean(allFloor1.map((d) => d.rps)), 0), p50: ms(floor1.p50), p99: `${ms(floor1.p99)} / ${ms(floor1.p999)}`, ratio: '1.00 (latency)', target: '—', met: `adds ${ms(floor1.p50 - direct1.p50)} vs direct` });
   const latency: { scenario: string; p50: number; p99: number; rps: number; directP50: number; floorP50: number; addedVsDirect: number; addedVsFloor: number }[] = [];
   const lat = (t: Target, limit?: number) => {
     if (!res1.has(t)) return void errorRow(t, 'c=1', limit ? `added median ≤ ${limit} ms` : undefined);
@@ -361,7 +310,7 @@ async function main() {
       scenario: `${t.name}, c=1`,
       rps: fixed(mean(e.runs.map((r) => r.rps)), 0),
       p50: ms(p.p50),
-      p99: ms(p.p99),
+      p99: `${ms(p.p99)} / ${ms(p.p999)} (floor ${ms(pooled(e.floor).p99)} / ${ms(pooled(e.floor).p999)})`,
       ratio: `${fixed(p.p50 / f)} (latency)`,
       target: limit ? `added median ≤ ${limit} ms` : '—',
       met: broken.has(t) ? `**error**: ${broken.get(t)}` : limit ? yesNo(added <= limit, detail) : detail,
@@ -385,7 +334,7 @@ async function main() {
       scenario: `${s.name}, c=1, ${SSE_CHUNKS} chunks: first chunk / total`,
       rps: '—',
       p50: `${ms(s.ttfc)} / ${ms(s.total)}`,
-      p99: `${ms(s.ttfcP99)} (first)`,
+      p99: `${ms(s.ttfcP99)} / ${ms(s.ttfcP999)} (first)`,
       ratio: `${fixed(s.ttfc / sseFloor.ttfc)} / ${fixed(s.total / sseFloor.total)} (latency)`,
       target: limit ? `added first chunk ≤ ${limit} ms` : '—',
       met: limit
@@ -402,25 +351,23 @@ async function main() {
   for (const b of bursts) {
     const lost = b.expected - b.delivered;
     const gateway = b.name.startsWith('gateway');
+    const cpuTarget = CPU_TARGETS[b.name];
+    const cpuRatio = b.cpuPerStreamMs / floorBurst.cpuPerStreamMs;
     rows.push({
       scenario: `${STREAMS} streams × ${BURST_CHUNKS} chunks, ${b.name}`,
       rps: '—',
       p50: `${ms(b.ttfcMedian, 1)} (first chunk)`,
       p99: `${ms(b.totalP99, 0)} (stream)`,
-      ratio: b.name === 'direct upstream' ? '—' : `wall ${fixed(b.wallMs / floorBurst.wallMs)}×, RSS ${fixed(b.peakRssMB / floorBurst.peakRssMB)}×`,
-      target: gateway ? '0 lost chunks, RSS ≤ 250 MB' : '—',
-      met: `${b.failed ? `**error**: ${b.failed} failed streams; ` : ''}${gateway ? yesNo(lost === 0 && b.peakRssMB <= 250) + ': ' : ''}${b.delivered}/${b.expected} chunks, wall ${(b.wallMs / 1000).toFixed(2)} s${Number.isFinite(b.peakRssMB) ? `, peak RSS ${b.peakRssMB.toFixed(0)} MB` : ''}`,
+      ratio: b.name === 'direct upstream' ? '—' : `CPU/stream ${fixed(cpuRatio)}×, wall ${fixed(b.wallMs / floorBurst.wallMs)}×, RSS ${fixed(b.peakRssMB / floorBurst.peakRssMB)}×`,
+      target: gateway ? `0 lost chunks, RSS ≤ 250 MB${cpuTarget ? `, CPU/stream ≤ ${cpuTarget}×` : ''}` : '—',
+      met: `${b.failed ? `**error**: ${b.failed} failed streams; ` : ''}${gateway ? yesNo(lost === 0 && b.peakRssMB <= 250 && (!cpuTarget || cpuRatio <= cpuTarget)) + ': ' : ''}${b.delivered}/${b.expected} chunks, wall ${(b.wallMs / 1000).toFixed(2)} s${Number.isFinite(b.peakRssMB) ? `, peak RSS ${b.peakRssMB.toFixed(0)} MB` : ''}${Number.isFinite(b.cpuPerStreamMs) ? `, ${b.cpuPerStreamMs.toFixed(2)} ms CPU/stream` : ''}`,
     });
   }
 
-  const header = '| scenario | req/s | p50 | p99 | ratio to floor | target | met? |\n|---|---|---|---|---|---|---|';
+  const header = '| scenario | req/s | p50 | p99 / p99.9 (c=1) | ratio to floor | target | met? |\n|---|---|---|---|---|---|---|';
   const table = [header, ...rows.map((r) => `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.ratio} | ${r.target} | ${r.met} |`)].join('\n');
   const startTable = ['| process | start-up (spawn → listening) | idle RSS (1 s after start) |', '|---|---|---|', ...startups.map((s) => `| ${s.name} | ${s.startupMs.toFixed(0)} ms | ${s.idleRssMB.toFixed(1)} MB |`)].join('\n');
-  const burstTable = [
-    '| path | chunks delivered | failed streams | wall time | first chunk (median) | idle RSS | peak RSS | CPU time of the proxy |',
-    '|---|---|---|---|---|---|---|---|',
-    ...bursts.map((b) => `| ${b.name} | ${b.delivered} / ${b.expected} | ${b.failed} | ${(b.wallMs / 1000).toFixed(2)} s | ${ms(b.ttfcMedian, 1)} | ${Number.isFinite(b.idleRssMB) ? `${b.idleRssMB.toFixed(0)} MB` : '—'} | ${Number.isFinite(b.peakRssMB) ? `${b.peakRssMB.toFixed(0)} MB` : '—'} | ${Number.isFinite(b.cpuMs) ? `${(b.cpuMs / 1000).toFixed(2)} s` : '—'} |`),
-  ].join('\n');
+  const burstTableMd = burstTable(bursts, STREAMS);
   const loadEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
   const infoCost = 1 - infoRatio / offRatio;
   const md = `# Benchmark results
@@ -428,13 +375,16 @@ async function main() {
 - Machine: ${info.nproc} cores (\`nproc\`), ${info.cpu}, Node ${info.node}
 - Date: ${info.date}; load average at start ${info.loadavgStart}, at end ${loadEnd}
 - Code: ${info.git}
-- Gateway: ${fromSource ? '`node --import tsx src/main.ts` (the build failed)' : '`node dist/main.js`'}, \`NODE_ENV=${process.env.BENCH_NODE_ENV ?? 'production'}\`, \`LOG_LEVEL=warn\` unless the row says otherwise
+- Gateway: ${fromSource ? '`node --import tsx src/main.ts` (the build failed)' : '`node dist/main.js`'}, \`NODE_ENV=${process.env.BENCH_NODE_ENV ?? 'production'}\`, \`LOG_LEVEL=warn\` unless the row says otherwise;
+  the usage ledger off for the JSON and c=1 rows (what it costs: the "Usage ledger" section, from bench/ledger.ts), on a Postgres
+  server for the bursts
 - Load: autocannon in the bench process. c=32: ${ROUNDS} round(s) of floor, S1, floor, S2, …, floor, ${D32} s per run; the ratio
   is the mean over rounds of S ÷ the mean of the floor runs on either side (per-round ratios in brackets). c=1: ${LATENCY_ROUNDS}
   round(s) of (direct, floor, S) per scenario, ${D1} s per run; medians over the pooled samples of S's runs and of the direct
   and floor runs just before them. Latencies are exact per response, not autocannon's 1 ms histogram.
 - Streams at c=1: ${SSE_ITERATIONS} requests per target, ${SSE_CHUNKS} chunks with no delay (+ usage chunk), targets round-robin.
-- Burst: ${STREAMS} streams opened at once, ${BURST_CHUNKS} chunks ${BURST_DELAY_MS} ms apart + usage chunk; fresh floor/gateway process per burst.
+- Burst: ${STREAMS} streams opened at once, ${BURST_CHUNKS} chunks ${BURST_DELAY_MS} ms apart + usage chunk; fresh floor/gateway process per path, a warm-up burst
+  first; gateways record usage in a Postgres ledger (one row: the embedded PGlite one).
 
 ${table}
 
@@ -458,18 +408,21 @@ ${startTable}
 
 ## ${STREAMS} concurrent streams
 
-${burstTable}
+Each path in a fresh process; a warm-up burst of ${Math.round(STREAMS / 4)} first, then the measured one. CPU per stream is the
+server's CPU time for the measured burst ÷ streams, as a ratio to the floor's in the same run.
+
+${burstTableMd}
 ${problems.length ? `\n## Errors\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
 
   process.stdout.write(`${md}\n`);
-  // Sections other benches write into this file (bench/tracing.ts) are kept.
-  let kept: string | undefined;
+  // Sections other benches write into this file (bench/tracing.ts, bench/ledger.ts, …) are kept.
+  let kept = '';
   try {
-    kept = /<!-- tracing -->[\s\S]*<!-- \/tracing -->\n?/.exec(readFileSync(join(BENCH, 'RESULTS.md'), 'utf8'))?.[0];
+    kept = [...readFileSync(join(BENCH, 'RESULTS.md'), 'utf8').matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0].trimEnd()).join('\n\n');
   } catch {
     // no earlier results
   }
-  writeFileSync(join(BENCH, 'RESULTS.md'), kept ? `${md.trimEnd()}\n\n${kept}` : md);
+  writeFileSync(join(BENCH, 'RESULTS.md'), kept ? `${md.trimEnd()}\n\n${kept}\n` : md);
   writeFileSync(
     join(BENCH, 'results.json'),
     `${JSON.stringify(
