@@ -203,7 +203,7 @@ const INSERT_JSON = `insert into usage_records (${COLUMNS.join(', ')})
     at timestamptz, request_id text, subject text, client text, operation text, provider text, model text, alias text,
     prompt_tokens integer, completion_tokens integer, cached_tokens integer, reasoning_tokens integer, tokens_estimated boolean,
     latency_ms double precision, ttft_ms double precision, status text, cost_usd double precision, priced boolean, record_key uuid)
-  on conflict (record_key) do nothing`;
+  on conflict (record_key) where record_key is not null do nothing`;
 
 function jsonRows(batch: Buffered[]): string {
   // Built field by field, like COPY's text (a row object per record and a generic stringify cost

@@ -64,6 +64,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       alter table usage_records add column record_key uuid;
       create unique index usage_records_record_key on usage_records (record_key);`,
   },
+  {
+    version: 3,
+    name: 'record keys indexed only where set',
+    // The embedded store writes no keys (see ledger.ts): indexing its NULLs cost every record a
+    // B-tree insert for nothing.
+    sql: `
+      drop index usage_records_record_key;
+      create unique index usage_records_record_key on usage_records (record_key) where record_key is not null;`,
+  },
 ];
 
 /** Opens the store a USAGE_DATABASE_URL names and brings its schema up to date. */
