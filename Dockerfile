@@ -31,4 +31,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.SERVER_PORT || 8080) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node as PID 1 receives SIGTERM directly (no npm wrapper swallowing it), so shutdown can drain.
-CMD ["node", "dist/main.js"]
+# A 16 MB young generation (semi-space), as Node 20 sizes it: Node 24 sizes it from the machine's memory
+# (much larger on a big node), which took a 1,000-stream burst from ~195 to ~280 MB of RSS (bench/RESULTS.md).
+CMD ["node", "--max-semi-space-size=16", "dist/main.js"]

@@ -11,6 +11,9 @@ import autocannon from 'autocannon';
 import ts from 'typescript';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
+import { GATEWAY_NODE_FLAGS } from './node-flags.js';
+
+export { GATEWAY_NODE_FLAGS };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH = join(ROOT, 'bench');
@@ -159,7 +162,10 @@ export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
   if (o.issuer) env.OIDC_ISSUER_URL = o.issuer;
   Object.assign(env, o.env);
   const entry = o.fromSource ? [...TSX, join(ROOT, 'src/main.ts')] : [join(ROOT, 'dist/main.js')];
-  return startChild(name, [...(o.nodeFlags ?? []), ...entry], env);
+  // The flags the image and `npm start` run the gateway with (test/k8s.test.ts keeps the three in step),
+  // then BENCH_NODE_FLAGS and the scenario's own.
+  const flags = [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []), ...(o.nodeFlags ?? [])];
+  return startChild(name, [...flags, ...entry], env);
 }
 
 // ---------------------------------------------------------------------------------------------

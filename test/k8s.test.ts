@@ -3,6 +3,7 @@
  * satisfy the Kubernetes API schema, and the manifests must agree with the gateway's own config parser,
  * the realm JSON, the Dockerfile and the Taskfile. No cluster, no network.
  */
+import { GATEWAY_NODE_FLAGS } from '../bench/node-flags.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -480,8 +481,14 @@ describe('Dockerfile (runtime stage)', () => {
   });
 
   it('starts dist/main.js with node directly and health-checks /health', () => {
-    expect(JSON.parse(dockerArgs('CMD').at(-1) ?? 'null')).toEqual(['node', 'dist/main.js']);
+    expect(JSON.parse(dockerArgs('CMD').at(-1) ?? 'null')).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/main.js']);
     expect(dockerArgs('HEALTHCHECK').at(-1)).toMatch(/CMD \["node".*\/health/);
+  });
+
+  it('runs the gateway with the same node flags as `npm start` and the bench (a 16 MB young generation on every Node)', () => {
+    expect(GATEWAY_NODE_FLAGS).toEqual(['--max-semi-space-size=16']);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toBe(['node', ...GATEWAY_NODE_FLAGS, 'dist/main.js'].join(' '));
   });
 });
 

@@ -1,8 +1,15 @@
+/**
+ * CPU profile of a gateway serving streams: `npx tsx bench/profile-streams.ts [graphql|rest|graphql-ws]`
+ * runs the built gateway (auth on, ledger off) under `node --cpu-prof` (200 µs sampling) through a
+ * burst of 250 and two of 1,000 streams × 51 chunks, and leaves the profile in /tmp/prof/streams-<kind>/.
+ * `npx tsx bench/stream-steps.ts /tmp/prof/streams-<kind> 114750` then charges its samples to the per-chunk
+ * steps of bench/RESULTS.md ("Streaming: where the work goes per chunk").
+ */
 import { mkdirSync, rmSync } from 'node:fs';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
 import { startGateway, startUpstream, streamOnce, streamPool, gqlStreamBody, restStreamBody } from './lib.js';
 const kind = (process.argv[2] ?? 'graphql') as 'graphql' | 'rest' | 'graphql-ws';
-const dir = `/tmp/prof/${kind}`; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir, { recursive: true });
+const dir = `/tmp/prof/streams-${kind}`; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir, { recursive: true });
 const upstream = await startUpstream();
 const issuer = await startOidcIssuer();
 const token = await issuer.token({}, { expiresIn: '1h' });
