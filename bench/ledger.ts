@@ -121,7 +121,10 @@ const section = `<!-- ledger -->
 \`npx tsx bench/ledger.ts\` (not part of \`npm run bench\`; this section is kept when that rewrites the file): three built
 gateways — ledger off, on a Postgres server, on the embedded PGlite — loaded in turn in short alternating slots, so other
 load falls on all three alike; req/s compared with the ledger-off gateway's in the same cycle. CPU per request covers the
-whole run, the writer's batches included; "other threads" is PGlite's worker and V8's helpers.
+whole run, the writer's batches included; "other threads" is PGlite's worker and V8's helpers. The event loop's share
+is what requests wait for (a record costs it ~1–8 µs: a record object, its line of COPY text or JSON, the driver's
+write); PGlite's worker (~35 µs a record) runs beside it, on another core where there is one — here it is pinned to the
+gateway's one core, so the PGlite row's req/s is the worst case, a replica with a one-core CPU limit.
 
 ${lines.join('\n')}
 <!-- /ledger -->
