@@ -18,7 +18,7 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { hrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -36,6 +36,13 @@ import type { CallRecord } from '../gateway.js';
 import type { Logger } from '../logger.js';
 import { answerOf, GEN_AI, genAiProviderName, inputContent, outputContent, requestAttributes, responseAttributes, StreamFacts } from './genai.js';
 import { runOutgoing, type CallStart, type OutgoingTrace, type RequestEnd, type StreamTrace, type Tracing } from './tracing.js';
+
+/*
+ * Every span's start, end and events are given explicit high-resolution times (timeOrigin +
+ * performance.now()): left to itself the SDK starts a span at Date.now() (whole milliseconds) and
+ * ends it at start + a precise duration, so a span could appear to end after the next one started
+ * (a fallback's attempts) or outlive its parent by up to a millisecond.
+ */
 
 /** The longest the final export at shutdown may take (less when OTEL_EXPORTER_OTLP_TIMEOUT is shorter). */
 const FINAL_EXPORT_LIMIT_MS = 5000;
@@ -88,7 +95,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
       const userAgent = req.headers['user-agent'];
       if (userAgent) attributes['user_agent.original'] = userAgent;
       if (req.socket?.remoteAddress) attributes['client.address'] = req.socket.remoteAddress;
-      return tracer.startSpan(transport === 'websocket' ? `subscribe ${route}` : `${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+      return tracer.startSpan(transport === 'websocket' ? `subscribe ${route}` : `${method} ${route}`, { kind: SpanKind.SERVER, attributes, startTime: hrTime() }, parent);
     },
 
     endRequest(span, { status, outcome, identity }) {
@@ -108,7 +115,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
         span.setAttribute('gateway.outcome', outcome);
         if (outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      span.end();
+      span.end(hrTime());
     },
 
     startCall(parent, call) {
@@ -129,7 +136,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
         if (capture) Object.assign(attributes, inputContent(call.asked));
       }
       const context = parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
-      return tracer.startSpan(`${call.operation} ${call.model}`, { kind: SpanKind.CLIENT, attributes }, context);
+      return tracer.startSpan(`${call.operation} ${call.model}`, { kind: SpanKind.CLIENT, attributes, startTime: hrTime() }, context);
     },
 
     within(span, send) {
@@ -142,12 +149,12 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
       span.setAttributes(responseAttributes(answer));
       setUsage(span, record);
       if (capture) span.setAttributes(outputContent(answer));
-      span.end();
+      span.end(hrTime());
     },
 
     callFailed(span, error) {
       fail(span, error);
-      span.end();
+      span.end(hrTime());
     },
 
     startProxyCall(parent, provider, method, origin, path) {
@@ -159,7 +166,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
         'gateway.provider': provider,
       };
       const context = parent ? trace.setSpan(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
-      return tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes }, context);
+      return tracer.startSpan(method, { kind: SpanKind.CLIENT, attributes, startTime: hrTime() }, context);
     },
 
     proxyEnded(span, status, error) {
@@ -171,7 +178,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
         }
       }
       if (error !== undefined) fail(span, error);
-      span.end();
+      span.end(hrTime());
     },
 
     streamTrace(span, started) {
@@ -182,7 +189,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
           if (first) {
             first = false;
             span.setAttribute(GEN_AI.timeToFirstChunk, (performance.now() - started) / 1000);
-            span.addEvent('gen_ai.first_chunk');
+            span.addEvent('gen_ai.first_chunk', hrTime());
           }
           facts.see(item);
         },
@@ -190,7 +197,7 @@ export async function createSdkTracing(config: TracingConfig, logger: Logger): P
           span.setAttributes(facts.attributes());
           setUsage(span, record);
           if (failure !== undefined) fail(span, failure);
-          span.end();
+          span.end(hrTime());
         },
       } satisfies StreamTrace;
     },
