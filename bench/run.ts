@@ -46,7 +46,7 @@ import {
   type StreamTarget,
   type Target,
 } from './lib.js';
-import { BURST_CHUNKS, BURST_DELAY_MS, CPU_TARGETS, burstTable, runBursts } from './streams.js';
+import { BURST_CHUNKS, BURST_DELAY_MS, CPU_TARGETS, burstTable, floorOf, runBursts } from './streams.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -347,7 +347,7 @@ async function main() {
   sseRow(sseRest, 1);
   sseRow(sseGql, 1);
 
-  const floorBurst = bursts.find((b) => b.name === 'floor')!;
+  const floorBurst = floorOf(bursts);
   for (const b of bursts) {
     const lost = b.expected - b.delivered;
     const gateway = b.name.startsWith('gateway');
@@ -409,7 +409,8 @@ ${startTable}
 ## ${STREAMS} concurrent streams
 
 Each path in a fresh process; a warm-up burst of ${Math.round(STREAMS / 4)} first, then the measured one. CPU per stream is the
-server's CPU time for the measured burst ÷ streams, as a ratio to the floor's in the same run.
+server's CPU time for the measured burst ÷ streams, as a ratio to the floor's in the same run (the mean of a floor run
+before the gateways and one after them).
 
 ${burstTableMd}
 ${problems.length ? `\n## Errors\n\n${problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
