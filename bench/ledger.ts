@@ -16,12 +16,12 @@
  * Knobs: LEDGER_CYCLES (12), LEDGER_SLOT_SECONDS (2).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startPostgres } from '../test/helpers/postgres.js';
-import { REST_BODY, ROOT, startUpstream } from './lib.js';
+import { REST_BODY, ROOT, startUpstream, writeSection } from './lib.js';
 
 const CYCLES = Number(process.env.LEDGER_CYCLES ?? 12);
 const SLOT = Number(process.env.LEDGER_SLOT_SECONDS ?? 2);
@@ -115,8 +115,7 @@ for (const g of gateways) {
   );
 }
 console.log(lines.join('\n'));
-const section = `<!-- ledger -->
-## Usage ledger: on vs off
+const section = `## Usage ledger: on vs off
 
 \`npx tsx bench/ledger.ts\` (not part of \`npm run bench\`; this section is kept when that rewrites the file): three built
 gateways — ledger off, on a Postgres server, on the embedded PGlite — loaded in turn in short alternating slots, so other
@@ -127,12 +126,8 @@ write); PGlite's worker (~35 µs a record) runs beside it, on another core where
 gateway's one core, so the PGlite row's req/s is the worst case, a replica with a one-core CPU limit.
 
 ${lines.join('\n')}
-<!-- /ledger -->
 `;
-const resultsPath = join(ROOT, 'bench/RESULTS.md');
-const old = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n';
-const marked = /<!-- ledger -->[\s\S]*<!-- \/ledger -->\n?/;
-writeFileSync(resultsPath, marked.test(old) ? old.replace(marked, section) : `${old.trimEnd()}\n\n${section}`);
+writeSection(join(ROOT, 'bench/RESULTS.md'), 'ledger', section);
 console.error('[ledger] wrote its section of bench/RESULTS.md');
 for (const g of gateways) g.proc.kill();
 await upstream.stop();

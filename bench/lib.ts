@@ -169,6 +169,36 @@ export function startGateway(name: string, o: GatewayOptions): Promise<Child> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Result files: sections between `<!-- name -->` and `<!-- /name -->` markers belong to one script
+// each (bench/tracing.ts, bench/ledger.ts, by hand); a script that rewrites a whole file keeps them.
+
+const SECTION = /<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->\n?/g;
+
+/** Writes `md` as `file`, followed by the marked sections the file held. */
+export function writeKeepingSections(file: string, md: string): void {
+  let kept = '';
+  try {
+    kept = [...readFileSync(file, 'utf8').matchAll(SECTION)].map((m) => m[0].trimEnd()).join('\n\n');
+  } catch {
+    // no earlier file
+  }
+  writeFileSync(file, kept ? `${md.trimEnd()}\n\n${kept}\n` : md);
+}
+
+/** Puts `body` in `file` as the section `name` (markers added), replacing the section's earlier text or appended. */
+export function writeSection(file: string, name: string, body: string): void {
+  const section = `<!-- ${name} -->\n${body.trim()}\n<!-- /${name} -->\n`;
+  let old = '';
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    // a new file
+  }
+  const marked = new RegExp(`<!-- ${name} -->[\\s\\S]*?<!-- /${name} -->\\n?`);
+  writeFileSync(file, marked.test(old) ? old.replace(marked, () => section) : `${old.trimEnd()}\n\n${section}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Build
 
 function newestMtime(dir: string): number {

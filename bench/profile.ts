@@ -7,11 +7,11 @@
  * Profiles go to /tmp/prof/<scenario>/; the summaries to stdout and bench/PROFILE.md.
  * PROFILE_SECONDS (default 10) is the measured load per scenario.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startOidcIssuer } from '../test/fakes/oidc-issuer.js';
-import { BENCH, GQL_BODY, REST_BODY, compileBenchScript, ensureBuild, load, loadProblems, probe, startChild, startGateway, startUpstream, type Target } from './lib.js';
+import { BENCH, GQL_BODY, REST_BODY, compileBenchScript, ensureBuild, load, loadProblems, probe, startChild, startGateway, startUpstream, writeKeepingSections, type Target } from './lib.js';
 import { newestProfile, summarise, toMarkdown } from './profile-summary.js';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
@@ -75,13 +75,7 @@ async function main() {
   const md = `# Gateway CPU profiles\n\nNode ${process.version}; \`node --cpu-prof\` on \`node dist/main.js\` at c=32 (autocannon), steady state only;\nlocations mapped to src/ through the build's source maps.\n\nRead \`writev\` (native) with care: V8's sampler counts wall time on the JS thread, and on a busy 2-core machine a socket\nwrite that wakes the peer on loopback often gets the writer preempted, so most of that time is waiting for a CPU, not work\n(\`strace -c\` shows ~6 µs per writev call, two per request, the same count as the floor). The JS entries are the real costs.\nInclusive times of async functions cover only their synchronous parts.\n\n${sections.join('\n')}`;
   process.stdout.write(`${md}\n`);
   // Sections written by hand or by other scripts between `<!-- name -->` markers are kept.
-  let kept = '';
-  try {
-    kept = [...readFileSync(join(BENCH, 'PROFILE.md'), 'utf8').matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0].trimEnd()).join('\n\n');
-  } catch {
-    // none yet
-  }
-  writeFileSync(join(BENCH, 'PROFILE.md'), kept ? `${md.trimEnd()}\n\n${kept}\n` : md);
+  writeKeepingSections(join(BENCH, 'PROFILE.md'), md);
   process.exit(failed ? 1 : 0);
 }
 

@@ -31,9 +31,7 @@ import {
   percentile,
   pooled,
   probe,
-  cpuMs,
   rssMB,
-  sampleRss,
   startFloor,
   startGateway,
   startUpstream,
@@ -45,6 +43,7 @@ import {
   type StreamRun,
   type StreamTarget,
   type Target,
+  writeKeepingSections,
 } from './lib.js';
 import { BURST_CHUNKS, BURST_DELAY_MS, CPU_TARGETS, burstTable, floorOf, runBursts } from './streams.js';
 
@@ -417,13 +416,7 @@ ${problems.length ? `\n## Errors\n\n${problems.map((p) => `- ${p}`).join('\n')}\
 
   process.stdout.write(`${md}\n`);
   // Sections other benches write into this file (bench/tracing.ts, bench/ledger.ts, …) are kept.
-  let kept = '';
-  try {
-    kept = [...readFileSync(join(BENCH, 'RESULTS.md'), 'utf8').matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->\n?/g)].map((m) => m[0].trimEnd()).join('\n\n');
-  } catch {
-    // no earlier results
-  }
-  writeFileSync(join(BENCH, 'RESULTS.md'), kept ? `${md.trimEnd()}\n\n${kept}\n` : md);
+  writeKeepingSections(join(BENCH, 'RESULTS.md'), md);
   writeFileSync(
     join(BENCH, 'results.json'),
     `${JSON.stringify(

@@ -10,12 +10,11 @@
  * section between the `tracing` markers (which `npm run bench` keeps when it rewrites the file).
  */
 import { execSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BENCH, ensureBuild, load, median, REST_BODY, restStreamBody, ROOT, startChild, startUpstream, type Child, type Target } from './lib.js';
+import { BENCH, ensureBuild, load, median, REST_BODY, restStreamBody, ROOT, startChild, startUpstream, writeSection, type Child, type Target } from './lib.js';
 
 const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
 const ROUNDS = Number(process.env.TRACING_ROUNDS ?? 3);
@@ -92,8 +91,7 @@ try {
 } catch {
   // not a git checkout
 }
-const section = `<!-- tracing -->
-## Tracing on vs off
+const section = `## Tracing on vs off
 
 \`npx tsx bench/tracing.ts\` (not part of \`npm run bench\`; this section is kept when that rewrites the file).
 ${new Date().toISOString()}, code ${commit}, ${cpus().length} cores, Node ${process.version}; load average at start ${loadStart},
@@ -104,12 +102,8 @@ them (${exports} exports, ${(exportedBytes / 1e6).toFixed(1)} MB); "always_off" 
 the SDK is not loaded (tested) and the request path pays one boolean check per hook.
 
 ${table}
-<!-- /tracing -->
 `;
-const path = join(BENCH, 'RESULTS.md');
-const old = readFileSync(path, 'utf8');
-const marked = /<!-- tracing -->[\s\S]*<!-- \/tracing -->\n?/;
-writeFileSync(path, marked.test(old) ? old.replace(marked, section) : `${old.trimEnd()}\n\n${section}`);
+writeSection(join(BENCH, 'RESULTS.md'), 'tracing', section);
 console.error('[tracing] wrote its section of bench/RESULTS.md');
 await Promise.all([...gateways, upstream].map((c) => c.stop()));
 receiver.close();

@@ -2,13 +2,12 @@
  * Graceful shutdown: new connections (health checks included) are refused, in-flight streams finish; at the
  * deadline (or a second signal) what is left is cut with a clear error; the process exits 0.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { print } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatCompletionStreamDocument } from './generated/graphql.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
-import { readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { readSseData, spawnGateway, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { wsClient } from './helpers/graphql.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -82,21 +81,9 @@ describe('in-process shutdown', () => {
 
 describe('the process', () => {
   async function startProcess(groq: FakeProvider, env: Record<string, string> = {}) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH, SERVER_PORT: '0', GROQ_API_URL: groq.url, GROQ_API_KEY: 'k', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanup.push(async () => child.kill('SIGKILL'));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
-    });
-    return { child, url };
+    const started = spawnGateway({ GROQ_API_URL: groq.url, GROQ_API_KEY: 'k', ...env });
+    cleanup.push(async () => (await started.catch(() => undefined))?.child.kill('SIGKILL'));
+    return started;
   }
 
   it('exits 0 on SIGTERM after its in-flight stream completes', async () => {

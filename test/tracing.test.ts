@@ -16,7 +16,7 @@ import { ChatCompletionDocument, ChatCompletionStreamDocument } from './generate
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startOidcIssuer } from './fakes/oidc-issuer.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fakes/otlp-receiver.js';
-import { postJson, readSseData, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { postJson, readSseData, spawnGateway, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { gql, subscribeSse, subscribeWs } from './helpers/graphql.js';
 
 let receiver: OtlpReceiver;
@@ -658,29 +658,15 @@ describe('configuration', () => {
 describe('the process', () => {
   it('SIGTERM exports the spans still queued before it exits', async () => {
     const sink = await startOtlpReceiver();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        SERVER_PORT: '0',
-        USAGE_DATABASE_URL: 'off',
-        OPENAI_API_URL: openai.url,
-        OPENAI_API_KEY: 'sk-openai-key',
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        // Nothing would be exported for a minute: only the shutdown flush can deliver these spans.
-        OTEL_BSP_SCHEDULE_DELAY: '60000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, url } = await spawnGateway({
+      USAGE_DATABASE_URL: 'off',
+      OPENAI_API_URL: openai.url,
+      OPENAI_API_KEY: 'sk-openai-key',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      // Nothing would be exported for a minute: only the shutdown flush can deliver these spans.
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
     });
     try {
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
-      });
       const t = newTrace();
       expect((await postJson(`${url}/v1/chat/completions`, { model: 'openai/gpt-4o', messages: HI }, { traceparent: traceparent(t) })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 100));

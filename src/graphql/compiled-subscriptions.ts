@@ -19,7 +19,7 @@
  */
 import { createSourceEventStream, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 
 type Compiled = CompiledQuery | undefined;
@@ -51,10 +51,6 @@ export function useCompiledSubscriptionEvents(): Plugin {
       });
     },
   };
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
 }
 
 /** `source`'s events through `map`, with `return` and `throw` passed straight to the source. */

@@ -1,4 +1,5 @@
 /** Starts the real gateway on a free loopback port, with logs captured for assertions. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -22,6 +23,31 @@ export async function startTestGateway(env: Record<string, string | undefined>):
   const logger = createLogger(env.ENVIRONMENT ?? 'development', sink);
   const app = await startGateway(config, { logger });
   return Object.assign(app, { logs: () => lines.join('') });
+}
+
+/**
+ * The gateway as its own process (`src/main.ts` through tsx, as `npm start` runs it), for what only a
+ * process shows: signals, exit codes, flushes at exit. `env` is all it gets besides PATH and a free
+ * port. Resolves with its URL once it says it is listening; rejects (the process killed) if it exits
+ * first or is not listening within a minute.
+ */
+export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH, SERVER_PORT: '0', ...env } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  let timer: NodeJS.Timeout | undefined;
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${out}`)));
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not listening after 60 s: ${out}`));
+    }, 60_000);
+  }).finally(() => clearTimeout(timer));
+  return { child, url };
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
