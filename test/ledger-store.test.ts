@@ -3,7 +3,7 @@
  * backslashes, quotes, unicode, control characters, the literal \N) survive PGlite's COPY path and
  * Postgres's hand-built JSON batch exactly; nulls stay nulls, numbers stay numbers.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,4 +55,28 @@ describe.each([
       await store.close();
     }
   });
+
+  it('indexes record keys only where set (migration 3)', { timeout: 60_000 }, async () => {
+    const store = await openStore(url(), 2000);
+    try {
+      const { rows } = await store.query<{ indexdef: string }>("select indexdef from pg_indexes where indexname = 'usage_records_record_key'");
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.indexdef).toMatch(/UNIQUE INDEX .* \(record_key\) WHERE \(record_key IS NOT NULL\)/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+it('runs the embedded store with small buffers in a database created apart (8 MB shared buffers, not 128 MB)', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-store-'));
+  const store = await openStore(`pglite://${dir}`, 2000);
+  try {
+    const { rows } = await store.query<{ shared_buffers: string }>('show shared_buffers');
+    expect(rows[0]!.shared_buffers).toBe('8MB');
+  } finally {
+    await store.close();
+  }
+  // Created by the short-lived process, opened again by the worker: a real database directory.
+  expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
 });
