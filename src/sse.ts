@@ -82,3 +82,16 @@ export function drained(res: ServerResponse, signal: AbortSignal): Promise<void>
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Sends what has been written to `res` at once. Node corks a response's socket on every write until
+ * the next tick, and the next tick waits for the microtask queue to drain: when an upstream's
+ * chunks arrive together (a fast model, a cached answer), the whole burst is relayed in one run of
+ * microtasks and its first chunk would leave only with the last. The relays flush after their first
+ * chunk, so time to first chunk is the first chunk's own; later chunks of a burst still go out
+ * together, in one write.
+ */
+export function flushFirst(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket?.writableCorked) socket.uncork();
+}

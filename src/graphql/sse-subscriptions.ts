@@ -9,7 +9,7 @@
 import { getOperationAST, Kind, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { drained } from '../sse.js';
+import { drained, flushFirst } from '../sse.js';
 import { toGraphQLError } from './errors.js';
 import { envelopedFor, isPlainParams, publicError, type DirectRequest } from './fast-path.js';
 
@@ -63,11 +63,13 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
   const stop = () => void iterator.return?.()?.catch(() => {});
   res.once('close', stop);
   try {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const step = await iterator.next();
       if (step.done) break;
       if (res.destroyed) return true;
-      if (!res.write(next(step.value))) await drained(res, signal);
+      const more = res.write(next(step.value));
+      if (first) flushFirst(res);
+      if (!more) await drained(res, signal);
     }
   } catch (error) {
     // The pipeline turns resolver and stream failures into results; this is what slipped past it.

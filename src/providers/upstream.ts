@@ -75,41 +75,35 @@ export class Upstream {
   /**
    * A JSON exchange: the whole of it, body included, must finish within the read timeout.
    * Returns the parsed body and its text (so a relay can send the provider's bytes as they came).
+   *
+   * This is the hot path of every non-streamed call, so it goes through undici's `dispatch` rather
+   * than `request`: the answer's bytes are collected as they arrive, with no body stream, async
+   * iterator or async resource per request (bench/PROFILE.md has the before and after).
    */
   async json<T>(req: UpstreamRequest): Promise<{ body: T; text: string }> {
     const limit = this.timeouts.readTimeoutMs;
-    const started = performance.now();
-    // Until the headers, undici's headersTimeout bounds the wait; after them, one timer bounds the
-    // rest of the body. No extra AbortController per request: this is the hot path.
-    let expired = false;
-    let timer: NodeJS.Timeout | undefined;
-    let res: UpstreamResponse | undefined;
+    let answer: JsonAnswer;
+    let exchange: JsonExchange | undefined;
     try {
-      res = await this.send(req, limit, limit);
-      const body = res.body;
-      if (limit > 0) {
-        timer = setTimeout(() => {
-          expired = true;
-          body.destroy();
-        }, Math.max(0, limit - (performance.now() - started)));
-      }
-      await throwIfError(this.provider, res);
-      const text = await readLimited(res, MAX_JSON_RESPONSE_BYTES);
-      if (text === undefined) {
-        throw new UpstreamUnavailableError(this.provider, `upstream answer is larger than ${MAX_JSON_RESPONSE_BYTES} bytes`);
-      }
-      try {
-        return { body: JSON.parse(text) as T, text };
-      } catch {
-        throw new UpstreamUnavailableError(this.provider, 'upstream answered with malformed JSON');
-      }
+      answer = await new Promise<JsonAnswer>((resolve, reject) => {
+        exchange = new JsonExchange(this.provider, limit, req.signal, resolve, reject);
+        this.pool.dispatch(this.options(req, limit, limit), exchange);
+      });
     } catch (error) {
-      const translated = expired ? new UpstreamTimeoutError(this.provider, limit) : this.translate(error, req.signal);
-      // No answer at all, or an error status: the provider did not serve this request.
-      if (res === undefined || error instanceof UpstreamError) beforeResponse.add(translated);
+      const translated = this.translate(error, req.signal);
+      // No answer at all: the provider did not serve this request (one that began answering may have).
+      if (!exchange?.answered) beforeResponse.add(translated);
       throw translated;
-    } finally {
-      clearTimeout(timer);
+    }
+    if (answer.status >= 400) {
+      const error = new UpstreamError(this.provider, answer.status, upstreamMessage(answer.text, answer.status), answer.headers);
+      beforeResponse.add(error);
+      throw error;
+    }
+    try {
+      return { body: JSON.parse(answer.text) as T, text: answer.text };
+    } catch {
+      throw new UpstreamUnavailableError(this.provider, 'upstream answered with malformed JSON');
     }
   }
 
@@ -150,33 +144,114 @@ export class Upstream {
     return this.pool.close();
   }
 
-  private send(req: UpstreamRequest, headersTimeout: number, bodyTimeout: number): Promise<UpstreamResponse> {
-    return this.pool.request({
+  private options(req: UpstreamRequest, headersTimeout: number, bodyTimeout: number): Dispatcher.DispatchOptions {
+    return {
       method: req.method,
       path: req.fromOrigin ? req.path : this.basePath + req.path,
       // With tracing on, a traced call's request carries its span's `traceparent`.
       headers: traceHeaders({ ...req.headers, ...(req.anthropicAuth ? this.anthropicCredentials : this.credentials) }),
       body: req.body ?? null,
-      signal: req.signal,
       headersTimeout,
       bodyTimeout,
-    });
+    };
+  }
+
+  private send(req: UpstreamRequest, headersTimeout: number, bodyTimeout: number): Promise<UpstreamResponse> {
+    return this.pool.request({ ...this.options(req, headersTimeout, bodyTimeout), signal: req.signal } as Dispatcher.RequestOptions);
   }
 }
 
-/** The body as text, or undefined (and the body destroyed) once it passes `limit` bytes. */
-async function readLimited(res: UpstreamResponse, limit: number): Promise<string | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of res.body) {
-    size += (part as Buffer).length;
-    if (size > limit) {
-      res.body.destroy();
-      return undefined;
-    }
-    parts.push(part as Buffer);
+interface JsonAnswer {
+  readonly status: number;
+  readonly text: string;
+  /** The headers an error answer passes on (`retry-after`). */
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * One JSON exchange as an undici dispatch handler: the answer's bytes are kept as they come (up to
+ * MAX_JSON_RESPONSE_BYTES); the caller's signal, the read timeout once the headers are in (undici's
+ * headersTimeout bounds the wait before them) and an oversized answer abort it.
+ */
+class JsonExchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private headers: Record<string, string> = {};
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private readonly started = performance.now();
+  private readonly onAbort: (() => void) | undefined;
+
+  /** The provider's answer has begun (status and headers in). */
+  get answered(): boolean {
+    return this.status !== 0;
   }
-  return Buffer.concat(parts, size).toString('utf8');
+
+  constructor(
+    private readonly provider: string,
+    private readonly limit: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (answer: JsonAnswer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    if (signal) {
+      this.onAbort = () => this.abort(signal.reason ?? new Error('aborted'));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.failure) controller.abort(this.failure);
+    else if (this.signal?.aborted) controller.abort(this.signal.reason ?? new Error('aborted'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // 1xx: informational, the answer follows
+    this.status = status;
+    const retryAfter = headers['retry-after'];
+    if (status >= 400 && typeof retryAfter === 'string') this.headers = { 'retry-after': retryAfter };
+    if (this.limit > 0) {
+      this.timer = setTimeout(
+        () => this.abort(new UpstreamTimeoutError(this.provider, this.limit)),
+        Math.max(0, this.limit - (performance.now() - this.started)),
+      );
+    }
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > MAX_JSON_RESPONSE_BYTES) {
+      this.abort(new UpstreamUnavailableError(this.provider, `upstream answer is larger than ${MAX_JSON_RESPONSE_BYTES} bytes`));
+      return;
+    }
+    this.parts.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.done();
+    const { parts, size } = this;
+    const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts, size).toString('utf8');
+    this.resolve({ status: this.status, text, headers: this.headers });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.done();
+    this.reject(this.failure ?? error);
+  }
+
+  private abort(reason: Error): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.controller?.abort(reason);
+  }
+
+  private done(): void {
+    clearTimeout(this.timer);
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
+  }
 }
 
 /** Turns an upstream 4xx/5xx into an UpstreamError carrying the provider's own message. */

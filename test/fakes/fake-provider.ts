@@ -230,6 +230,8 @@ function stream(request: any, reply: Reply, res: ServerResponse): void {
     return void setImmediate(() => res.socket?.destroy());
   }
   if (model === 'slow-stream') return void res.write(frames[0]); // then silence
+  // Every frame in one write, as an upstream sends an answer it already has (a cache, a fast model).
+  if (model === 'burst-stream') return void res.end(frames.join(''));
   if (model === 'error-stream') {
     res.write(frames[0]);
     return void res.end(`data: ${JSON.stringify({ error: { message: 'fake overloaded mid-stream', type: 'server_error', code: 503 } })}\n\n`);
@@ -324,6 +326,7 @@ function anthropicMessages(request: any, res: ServerResponse): void {
   frames.push(event('content_block_stop', { index: 0 }));
   frames.push(event('message_delta', { delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }));
   frames.push(event('message_stop', {}));
+  if (model === 'claude-burst') return void res.end(frames.join('')); // every event in one write
   let i = 0;
   const next = () => {
     if (res.destroyed) return;
