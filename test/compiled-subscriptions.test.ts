@@ -5,8 +5,13 @@
  * variables, enum variables (the case graphql-jit's own subscribe gets wrong), enums, JSON scalars,
  * tool-call deltas, usage, and the error that ends a stream broken mid-way.
  */
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { runsCompiled } from '../src/graphql/compiled-subscriptions.js';
+import { createGraphQLServer } from '../src/graphql/yoga.js';
+import { schema } from '../src/schema/index.js';
+import { SUBSCRIPTION } from '../bench/lib.js';
 import { startFakeProvider, type FakeProvider } from './fakes/fake-provider.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
@@ -149,5 +154,37 @@ describe('refused variables on the direct SSE path', () => {
     expect(errors[0]!.message).toMatch(message);
     expect(errors[0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
     expect(groq.requests.length).toBe(before);
+  });
+});
+
+describe('the direct subscribe (outside envelop\'s)', () => {
+  it('takes the documents above, the bench\'s and a plain one; a root fragment goes through envelop', () => {
+    expect(runsCompiled(schema, parse(DOCUMENT), 'Stream')).toBe(true);
+    expect(runsCompiled(schema, parse(SUBSCRIPTION), 'Stream')).toBe(true);
+    expect(runsCompiled(schema, parse('subscription { chatCompletionStream(input: { model: "m", messages: [] }) { id } }'))).toBe(true);
+    const rootFragment = 'subscription { ...S } fragment S on Subscription { chatCompletionStream(input: { model: "m", messages: [] }) { id } }';
+    expect(runsCompiled(schema, parse(rootFragment))).toBe(false);
+    expect(runsCompiled(schema, parse('query { models { id } }'))).toBe(false);
+  });
+
+  it('does the work of every plugin with an onSubscribe hook, and no new one has appeared unnoticed', () => {
+    // The direct subscribe masks errors (useMaskedErrors, and the error reporter, whose internal
+    // errors the mask logs), adds the calls extension (useCallExtensions) and names the span
+    // (useOperationSpan, with tracing on); Yoga's engine, result processors and graphql-jit's
+    // enableIf (false for subscriptions) have nothing to do for it. A plugin added to this list must
+    // be handled in src/graphql/compiled-subscriptions.ts, then counted here.
+    const hooks = (yoga: unknown) => ((yoga as { plugins: { onSubscribe?: unknown }[] }).plugins.filter((p) => p.onSubscribe).length);
+    expect(hooks(createGraphQLServer(gw.gateway, gw.logger))).toBe(6);
+    const traced = { ...gw.gateway, tracing: { ...gw.gateway.tracing, enabled: true } } as typeof gw.gateway;
+    expect(hooks(createGraphQLServer(traced, gw.logger))).toBe(7);
+  });
+
+  it('a stream\'s first event carries the calls extension over SSE and WebSocket, later ones do not', async () => {
+    const variables = { model: 'groq/llama-3.3-70b-versatile', role: 'USER', content: 'one two three', withUsage: true };
+    for (const frames of [await compiledSse(variables), await compiledWs(variables)]) {
+      expect(frames.length).toBeGreaterThan(2);
+      expect((frames[0] as { extensions?: unknown }).extensions).toEqual({ gateway: { calls: [{ provider: 'groq', model: 'llama-3.3-70b-versatile', attempts: 1 }] } });
+      for (const frame of frames.slice(1)) expect(frame).not.toHaveProperty('extensions');
+    }
   });
 });

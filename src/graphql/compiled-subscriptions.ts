@@ -1,79 +1,169 @@
 /**
- * Compiled execution for subscription events. A subscription runs its selection set once per event —
- * for a streamed chat, once per chunk — and the interpreter's per-field work was the largest part of
- * a GraphQL stream's cost (measured: ~19% of the CPU of a 1,000-stream burst). Here the source
- * stream is created as the interpreter does (graphql-js's `createSourceEventStream`: variables
- * coerced once, the field's `subscribe` resolver, its errors as results), and each event is executed
- * by graphql-jit's compiled query for the document, cached per document.
+ * Subscriptions on the gateway's direct transports (SSE and WebSocket), run leaner than envelop's
+ * subscribe. A subscription runs its selection set once per event — for a streamed chat, once per
+ * chunk — so what each event costs is most of what a GraphQL stream costs over REST.
  *
- * Not graphql-jit's own `subscribe` (nor @envelop/graphql-jit's, which calls it): it hands every
- * event the already-coerced variables, which it then coerces again — an enum variable's internal
- * value (`user`) is refused as the enum's name (`USER`) on every event. Each event here gets the
- * request's raw variables, like a query would.
+ * - The source stream is made as the interpreter makes it: graphql-js's `createSourceEventStream`
+ *   coerces the variables once (refusing bad ones in its own words), calls the field's `subscribe`
+ *   resolver and turns its errors into results.
+ * - Each event runs graphql-jit's compiled query of an *event document*: the operation with its root
+ *   fields' arguments taken out, compiled against a copy of the schema whose subscription fields take
+ *   none. The arguments were spent on `subscribe`; an event only resolves the selection. So only the
+ *   variables the selection itself uses (`@include(if: $x)`) are coerced per event — usually none,
+ *   where compiling the whole operation would coerce the chat input again for every chunk.
+ *   (Not graphql-jit's own `subscribe` either: it coerces already-coerced variables again per event
+ *   and refuses an enum's internal value.)
+ * - The work of envelop's subscribe hooks is done here once, not by wrappers around every event:
+ *   errors are masked with Yoga's mask (`maskError`), the first event carries the calls extension
+ *   (call-extensions.ts), and the SERVER span is named (operation-span.ts). Yoga's own hooks do
+ *   nothing for these transports (no Fetch request). A test keeps the list of plugins with
+ *   `onSubscribe` hooks known, so one added later is not skipped here unnoticed.
  *
- * Only for the gateway's direct transports (SSE, WebSocket: `contextValue.compiledEvents`); Yoga's
- * own path stays on the interpreter. Invalid variables are answered by `createSourceEventStream`
- * before any event, as by the interpreter. The source iterator's errors
- * (a stream cut mid-way) propagate from `next()` exactly as before, and `return()` (the client went
- * away) reaches the source at once.
+ * Documents the event compiler cannot take (a root fragment, say) go through envelop's subscribe as
+ * before. Yoga's own transports always do. The source iterator's errors (a stream cut mid-way)
+ * propagate from `next()`, masked, as before, and `return()` (the client went away) reaches the
+ * source at once.
  */
-import { createSourceEventStream, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  getOperationAST,
+  GraphQLObjectType,
+  GraphQLSchema,
+  Kind,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isAsyncIterable } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
+import { withCalls } from './call-extensions.js';
+import { nameSpan } from './operation-span.js';
 
-type Compiled = CompiledQuery | undefined;
+export type SubscribeResult = ExecutionResult | AsyncIterable<ExecutionResult>;
+// envelop's subscribe, typed loosely (its arguments carry Yoga's context type).
+type Subscribe = (args: never) => unknown;
+/** Yoga's error mask (yoga.ts `maskError`). */
+export type Mask = (error: unknown) => GraphQLError;
 
-export function useCompiledSubscriptionEvents(): Plugin {
-  // Per parsed document (the parse cache hands out the same object) and operation name.
-  const cache = new WeakMap<DocumentNode, Map<string, Compiled>>();
-  const compiledFor = (args: ExecutionArgs): Compiled => {
-    const key = args.operationName ?? '';
-    let byName = cache.get(args.document);
-    if (!byName) cache.set(args.document, (byName = new Map()));
-    if (!byName.has(key)) {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      byName.set(key, isCompiledQuery(result) ? result : undefined);
-    }
-    return byName.get(key);
-  };
-  return {
-    onSubscribe({ args, setSubscribeFn }) {
-      if (!(args.contextValue as unknown as GraphQLContext | undefined)?.compiledEvents) return;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'subscription') return;
-      const compiled = compiledFor(args);
-      if (!compiled) return;
-      setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
-        const source = await createSourceEventStream(subscribeArgs);
-        if (!isAsyncIterable(source)) return source as ExecutionResult;
-        const { contextValue, variableValues } = subscribeArgs;
-        return mapEvents(source[Symbol.asyncIterator](), (event) => compiled.query(event, contextValue, variableValues ?? {}));
-      });
-    },
-  };
+interface Plan {
+  readonly events: CompiledQuery;
+  /** The variables the event document still uses. */
+  readonly variables: readonly string[];
 }
 
-/** `source`'s events through `map`, with `return` and `throw` passed straight to the source. */
-function mapEvents(
-  source: AsyncIterator<unknown>,
-  map: (event: unknown) => ExecutionResult | Promise<ExecutionResult>,
-): AsyncIterableIterator<ExecutionResult> {
-  return {
-    async next() {
-      const step = await source.next();
+// Per parsed document (the parse cache hands out the same object) and operation name; null: not ours.
+const plans = new WeakMap<DocumentNode, Map<string, Plan | null>>();
+const eventSchemas = new WeakMap<GraphQLSchema, GraphQLSchema>();
+
+/**
+ * Subscribes on a direct transport. `fallback` is envelop's subscribe, for documents the event
+ * compiler does not take.
+ */
+export async function subscribeDirect(args: ExecutionArgs, fallback: Subscribe, mask: Mask): Promise<SubscribeResult> {
+  const plan = planFor(args.schema, args.document, args.operationName);
+  if (!plan) return (await fallback(args as never)) as SubscribeResult;
+  const context = args.contextValue as GraphQLContext;
+  nameSpan(context, args.document, args.operationName);
+  let source: AsyncIterable<unknown> | ExecutionResult;
+  try {
+    source = await createSourceEventStream(args);
+  } catch (error) {
+    throw mask(error);
+  }
+  if (!isAsyncIterable(source)) return masked(withCalls(context, source) ?? source, mask);
+  const variables: Record<string, unknown> = {};
+  for (const name of plan.variables) variables[name] = args.variableValues?.[name];
+  const iterator = source[Symbol.asyncIterator]();
+  let first = true;
+  const events: AsyncIterableIterator<ExecutionResult> = {
+    async next(): Promise<IteratorResult<ExecutionResult>> {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        throw mask(error); // a stream cut mid-way: masked as envelop's subscribe-error hook would
+      }
       if (step.done) return { done: true, value: undefined };
-      return { done: false, value: await map(step.value) };
+      let result = (await plan.events.query(step.value, context, variables)) as ExecutionResult;
+      if (first) {
+        // The first event says who serves the stream; the rest stay as small as they are.
+        first = false;
+        result = withCalls(context, result) ?? result;
+      }
+      return { done: false, value: masked(result, mask) };
     },
-    async return() {
-      await source.return?.();
+    async return(): Promise<IteratorResult<ExecutionResult>> {
+      await iterator.return?.(undefined);
       return { done: true, value: undefined };
     },
-    async throw(error?: unknown) {
-      if (source.throw) await source.throw(error);
+    async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+      if (iterator.throw) await iterator.throw(error);
       throw error;
     },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
+  return events;
+}
+
+function masked(result: ExecutionResult, mask: Mask): ExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map(mask) } : result;
+}
+
+/** Whether the direct transports run this operation's events compiled (for tests). */
+export function runsCompiled(schema: GraphQLSchema, document: DocumentNode, operationName?: string): boolean {
+  return planFor(schema, document, operationName) !== null;
+}
+
+function planFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Plan | null {
+  const key = operationName ?? '';
+  let byName = plans.get(document);
+  if (!byName) plans.set(document, (byName = new Map()));
+  let plan = byName.get(key);
+  if (plan === undefined) byName.set(key, (plan = compilePlan(schema, document, operationName)));
+  return plan;
+}
+
+function compilePlan(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Plan | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== 'subscription') return null;
+  if (!operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD)) return null;
+  const selection = {
+    ...operation.selectionSet,
+    selections: operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? { ...s, arguments: [] } : s)),
+  };
+  const fragments = document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION);
+  const used = new Set<string>();
+  const collect = { Variable: (node: { name: { value: string } }) => void used.add(node.name.value) };
+  visit({ ...operation, variableDefinitions: [], selectionSet: selection }, collect);
+  for (const fragment of fragments) visit(fragment, collect);
+  const eventOperation: OperationDefinitionNode = {
+    ...operation,
+    selectionSet: selection,
+    variableDefinitions: (operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value)),
+  };
+  const compiled = compileQuery(eventSchema(schema), { kind: Kind.DOCUMENT, definitions: [eventOperation, ...fragments] }, operationName ?? undefined);
+  if (!isCompiledQuery(compiled)) return null;
+  return { events: compiled, variables: eventOperation.variableDefinitions!.map((v) => v.variable.name.value) };
+}
+
+/** The schema as events see it: the same types and resolvers, subscription fields without arguments. */
+function eventSchema(schema: GraphQLSchema): GraphQLSchema {
+  let events = eventSchemas.get(schema);
+  if (events) return events;
+  const subscription = schema.getSubscriptionType();
+  if (!subscription) return schema;
+  const config = subscription.toConfig();
+  const fields = Object.fromEntries(Object.entries(config.fields).map(([name, field]) => [name, { ...field, args: {} }]));
+  const eventSubscription = new GraphQLObjectType({ ...config, fields });
+  const schemaConfig = schema.toConfig();
+  events = new GraphQLSchema({ ...schemaConfig, subscription: eventSubscription, types: schemaConfig.types.filter((t) => t.name !== subscription.name) });
+  eventSchemas.set(schema, events);
+  return events;
 }

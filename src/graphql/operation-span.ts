@@ -14,7 +14,7 @@ export function useOperationSpan(): Plugin<GraphQLContext> {
   };
 }
 
-function nameSpan(context: GraphQLContext, document: DocumentNode, operationName: string | null | undefined): void {
+export function nameSpan(context: GraphQLContext, document: DocumentNode, operationName: string | null | undefined): void {
   const span = context.span;
   if (!span) return;
   const operation = getOperationAST(document, operationName);

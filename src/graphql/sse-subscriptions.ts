@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 import { drained, flushFirst } from '../sse.js';
 import { toGraphQLError } from './errors.js';
 import { envelopedFor, isPlainParams, publicError, type DirectRequest } from './fast-path.js';
+import { subscribeDirect, type Mask } from './compiled-subscriptions.js';
+import { errorMask } from './yoga.js';
 
 const HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 // As Yoga: every 12 s, every 300 ms under NODE_ENV=test (so tests can see pings).
@@ -34,13 +36,8 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
     return false; // Yoga words document errors (and the limits plugins' refusals) as usual
   }
 
-  const result = (await subscribe({
-    schema,
-    document,
-    contextValue,
-    variableValues: body.variables ?? undefined,
-    operationName: body.operationName ?? undefined,
-  })) as ExecutionResult | AsyncIterable<ExecutionResult>;
+  const args = { schema, document, contextValue, variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined };
+  const result = await subscribeDirect(args, subscribe, mask(logger));
 
   // Refused variables: answered before any resolver ran and before a byte was written, so Yoga can
   // still word them as it does (coercing them again only for such requests, not for every stream).
@@ -85,6 +82,14 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
 }
 
 const COMPLETE = 'event: complete\ndata:\n\n';
+
+const masks = new WeakMap<Logger, Mask>();
+/** Yoga's error mask with the server's logger (one per logger). */
+function mask(logger: Logger): Mask {
+  let m = masks.get(logger);
+  if (!m) masks.set(logger, (m = errorMask(logger)));
+  return m;
+}
 
 /** A variable's coercion error: graphql-js points it at the variable's definition. */
 function isVariableError(error: GraphQLError): boolean {

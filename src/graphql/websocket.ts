@@ -19,7 +19,8 @@ import type { Cors } from '../cors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { OperationParams, TrustedDocuments } from './trusted-documents.js';
 import type { Logger } from '../logger.js';
-import type { GraphQLServer } from './yoga.js';
+import { errorMask, type GraphQLServer } from './yoga.js';
+import { subscribeDirect } from './compiled-subscriptions.js';
 import { NO_TRACING, type Span, type Tracing } from '../telemetry/tracing.js';
 
 /** The context built at connect time runs no operation; nothing needs to abort it. */
@@ -48,11 +49,12 @@ interface Operation {
 type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
 interface RootValue {
   execute: Enveloped['execute'];
-  subscribe: Enveloped['subscribe'];
+  subscribe: (args: ExecutionArgs) => ReturnType<typeof subscribeDirect>;
 }
 
 export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, lifecycle: Lifecycle, logger: Logger, cors: Cors, trusted: TrustedDocuments, tracing: Tracing = NO_TRACING) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const mask = errorMask(logger);
   const connections = new Set<Context<Record<string, unknown> | undefined, unknown>>();
   let accepting = true;
   let onIdle: (() => void) | undefined;
@@ -126,7 +128,6 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
           signal: ctx.extra.signal!,
           params: payload,
           calls,
-          compiledEvents: true,
           span,
         });
         let document;
@@ -146,7 +147,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: GraphQLServer, life
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute, subscribe } satisfies RootValue,
+          rootValue: { execute, subscribe: (a: ExecutionArgs) => subscribeDirect(a, subscribe, mask) } satisfies RootValue,
         };
         return args;
       },

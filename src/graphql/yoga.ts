@@ -7,7 +7,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { getOperationAST, getVariableValues, type ExecutionArgs } from 'graphql';
+import { getOperationAST, getVariableValues, type ExecutionArgs, type GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useJWT } from '@graphql-yoga/plugin-jwt';
 import type { TokenVerifier } from '../auth/verifier.js';
@@ -17,7 +17,6 @@ import type { GraphQLContext } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { jwtOptions, useCaller, useRememberedTokens, type RequestAuth } from './auth.js';
 import { useCallExtensions } from './call-extensions.js';
-import { useCompiledSubscriptionEvents } from './compiled-subscriptions.js';
 import { useOperationSpan } from './operation-span.js';
 import type { Span } from '../telemetry/tracing.js';
 import { isClientError, isUpstreamError, toGraphQLError } from './errors.js';
@@ -38,8 +37,6 @@ export interface ServerContext {
   requestId?: string;
   /** Set by the fast path, which words refused variables itself (only when execution fails) and adds the call extensions itself. */
   fastPath?: boolean;
-  /** Set by the direct transports (SSE, WebSocket): subscription events run compiled (compiled-subscriptions.ts). */
-  compiledEvents?: boolean;
   /** The request's (or WebSocket operation's) SERVER span, when tracing is on. */
   span?: Span;
 }
@@ -74,17 +71,9 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
         else logger.warn({ err: error, args: rest }, 'graphql error reported by Yoga');
       },
     },
-    maskedErrors: {
-      maskError: (error) => {
-        const masked = toGraphQLError(error);
-        // Logged here, where the original is still known: the fast path (fast-path.ts) bypasses
-        // Yoga's own error logging, and an internal error must never pass unrecorded.
-        if (masked.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'graphql internal error');
-        return masked;
-      },
-    },
+    maskedErrors: { maskError: errorMask(logger) },
     // With auth on, useCaller (after useJWT) sets `identity` from the verified token.
-    context: ({ request, signal, calls, fastPath, compiledEvents, requestId, span }) => ({
+    context: ({ request, signal, calls, fastPath, requestId, span }) => ({
       gateway,
       requestId,
       span,
@@ -93,7 +82,6 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       calls: [],
       requestCalls: calls,
       fastPath,
-      compiledEvents: compiledEvents ?? fastPath,
     }),
     graphiql: {
       title: 'GraphQL Inference Gateway',
@@ -117,9 +105,9 @@ export function createGraphQLServer(gateway: Gateway, logger: Logger, verifier?:
       // Compiled execution, cached per document: the interpreter's per-field and per-variable work
       // is most of Yoga's own cost for the small operations a gateway serves (measured: GraphQL
       // mutation ~0.23× → ~0.37× the floor).
+      // Subscriptions on the direct transports run compiled too, outside envelop's subscribe
+      // (compiled-subscriptions.ts); on Yoga's own, interpreted.
       useGraphQlJit({}, { enableIf: jitSuits }),
-      // Subscription events on the direct transports: compiled too (see compiled-subscriptions.ts).
-      useCompiledSubscriptionEvents(),
     ],
   });
 }
@@ -134,8 +122,21 @@ query Models {
 `;
 
 /**
- * Subscriptions are left to useCompiledSubscriptionEvents (graphql-jit's own subscribe mishandles
- * enum variables); so do operations with invalid variables, whose errors the interpreter words far better (it
+ * Yoga's error mask, also applied by the direct subscribe (compiled-subscriptions.ts). Internal errors
+ * are logged here, where the original is still known: the direct paths bypass Yoga's own error
+ * logging, and an internal error must never pass unrecorded.
+ */
+export function errorMask(logger: Logger): (error: unknown) => GraphQLError {
+  return (error) => {
+    const masked = toGraphQLError(error);
+    if (masked.extensions.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'graphql internal error');
+    return masked;
+  };
+}
+
+/**
+ * Subscriptions are not for graphql-jit's own subscribe, which mishandles enum variables (the direct
+ * transports compile their events apart: compiled-subscriptions.ts); nor operations with invalid variables, whose errors the interpreter words far better (it
  * names the variable and path, and Yoga answers 400) than compiled code does. The fast path
  * (fast-path.ts) checks variables only when compiled execution fails, sparing every good request
  * a second coercion.

@@ -20,8 +20,6 @@ export interface GraphQLContext {
   readonly requestId?: string;
   /** Run by the GraphQL fast path, which answers refused variables and adds call extensions itself. */
   readonly fastPath?: boolean;
-  /** Subscription events run compiled (src/graphql/compiled-subscriptions.ts). */
-  readonly compiledEvents?: boolean;
   /** The request's (or WebSocket operation's) SERVER span, parent of its provider calls' spans; set when tracing is on. */
   readonly span?: Span;
 }
