@@ -159,12 +159,16 @@ describe('refused variables on the direct SSE path', () => {
 
 describe('the direct subscribe (outside envelop\'s)', () => {
   it('takes the documents above, the bench\'s and a plain one; a root fragment goes through envelop', () => {
-    expect(runsCompiled(schema, parse(DOCUMENT), 'Stream')).toBe(true);
-    expect(runsCompiled(schema, parse(SUBSCRIPTION), 'Stream')).toBe(true);
-    expect(runsCompiled(schema, parse('subscription { chatCompletionStream(input: { model: "m", messages: [] }) { id } }'))).toBe(true);
+    const both = { events: true, source: true };
+    expect(runsCompiled(schema, parse(DOCUMENT), 'Stream')).toEqual(both);
+    expect(runsCompiled(schema, parse(SUBSCRIPTION), 'Stream')).toEqual(both);
+    expect(runsCompiled(schema, parse('subscription { chatCompletionStream(input: { model: "m", messages: [] }) { id } }'))).toEqual(both);
+    // A directive on the root field: graphql-js opens the source (it decides whether the field runs).
+    const directive = 'subscription ($on: Boolean!) { chatCompletionStream(input: { model: "m", messages: [] }) @include(if: $on) { id } }';
+    expect(runsCompiled(schema, parse(directive))).toEqual({ events: true, source: false });
     const rootFragment = 'subscription { ...S } fragment S on Subscription { chatCompletionStream(input: { model: "m", messages: [] }) { id } }';
-    expect(runsCompiled(schema, parse(rootFragment))).toBe(false);
-    expect(runsCompiled(schema, parse('query { models { id } }'))).toBe(false);
+    expect(runsCompiled(schema, parse(rootFragment))).toEqual({ events: false, source: false });
+    expect(runsCompiled(schema, parse('query { models { id } }'))).toEqual({ events: false, source: false });
   });
 
   it('does the work of every plugin with an onSubscribe hook, and no new one has appeared unnoticed', () => {
@@ -186,5 +190,31 @@ describe('the direct subscribe (outside envelop\'s)', () => {
       expect((frames[0] as { extensions?: unknown }).extensions).toEqual({ gateway: { calls: [{ provider: 'groq', model: 'llama-3.3-70b-versatile', attempts: 1 }] } });
       for (const frame of frames.slice(1)) expect(frame).not.toHaveProperty('extensions');
     }
+  });
+
+  const INPUT_DOCUMENT = 'subscription Chat($input: ChatCompletionInput!) { s: chatCompletionStream(input: $input) { id choices { delta { content } } } }';
+  const overBoth = async (variables: Record<string, unknown>) => {
+    const post = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: INPUT_DOCUMENT, variables, operationName: 'Chat' }),
+    });
+    const params = new URLSearchParams({ query: INPUT_DOCUMENT, variables: JSON.stringify(variables), operationName: 'Chat' });
+    const get = await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } });
+    return { post: { status: post.status, text: await post.text() }, get: { status: get.status, text: await get.text() } };
+  };
+  const model = 'groq/llama-3.3-70b-versatile';
+
+  it.each([
+    ['a whole input object, content parts included', { model, messages: [{ role: 'USER', parts: [{ text: 'look' }, { imageUrl: { url: 'https://example.com/a.png', detail: 'LOW' } }] }] }, 200],
+    ['a @oneOf part that sets two fields', { model, messages: [{ role: 'USER', parts: [{ text: 'a', imageUrl: { url: 'https://example.com/a.png' } }] }] }, undefined],
+    ['a @oneOf part that sets none', { model, messages: [{ role: 'USER', parts: [{}] }] }, undefined],
+    ['a provider that is not configured (the resolver fails: an error result)', { model: 'mistral/x', messages: [{ role: 'USER', content: 'x' }] }, 200],
+  ])('%s: the same answer over POST (variables coerced by compiled code) as over GET (by graphql-js)', async (_name, input, status) => {
+    const { post, get } = await overBoth({ input });
+    expect(post.status).toBe(get.status);
+    if (status) expect(post.status).toBe(status);
+    expect(post.text).toBe(get.text);
+    expect(post.text).toContain('event: next');
   });
 });

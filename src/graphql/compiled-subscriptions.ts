@@ -26,19 +26,32 @@
  */
 import {
   createSourceEventStream,
+  getArgumentValues,
+  getNamedType,
   getOperationAST,
   GraphQLObjectType,
   GraphQLSchema,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
   Kind,
+  locatedError,
+  typeFromAST,
   visit,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLError,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLResolveInfo,
   type OperationDefinitionNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { createRequire } from 'node:module';
+import type * as JitVariables from 'graphql-jit/dist/variables';
 import { isAsyncIterable } from 'graphql-yoga';
 import type { GraphQLContext } from '../schema/builder.js';
 import { withCalls } from './call-extensions.js';
@@ -54,7 +67,24 @@ interface Plan {
   readonly events: CompiledQuery;
   /** The variables the event document still uses. */
   readonly variables: readonly string[];
+  /** How the source stream is opened: the root field, and the operation's variables compiled. */
+  readonly source?: SourcePlan;
 }
+
+interface SourcePlan {
+  readonly operation: OperationDefinitionNode;
+  readonly parentType: GraphQLObjectType;
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly node: FieldNode;
+  readonly fragments: Record<string, FragmentDefinitionNode>;
+  readonly coerce: ReturnType<typeof compileVariableParsing>;
+  /** The variables' types, where one holds a @oneOf input (graphql-jit does not check those). */
+  readonly oneOf: readonly [string, GraphQLInputType][];
+}
+
+// graphql-jit's compiled variable coercion (what its compiled queries use). Its ES module build of
+// this file imports a sibling without an extension, which Node refuses: the CommonJS one is loaded.
+const { compileVariableParsing, failToParseVariables } = createRequire(import.meta.url)('graphql-jit/dist/variables.js') as typeof JitVariables;
 
 // Per parsed document (the parse cache hands out the same object) and operation name; null: not ours.
 const plans = new WeakMap<DocumentNode, Map<string, Plan | null>>();
@@ -71,7 +101,7 @@ export async function subscribeDirect(args: ExecutionArgs, fallback: Subscribe, 
   nameSpan(context, args.document, args.operationName);
   let source: AsyncIterable<unknown> | ExecutionResult;
   try {
-    source = await createSourceEventStream(args);
+    source = (plan.source && (await openSource(plan.source, args))) || (await createSourceEventStream(args));
   } catch (error) {
     throw mask(error);
   }
@@ -112,13 +142,70 @@ export async function subscribeDirect(args: ExecutionArgs, fallback: Subscribe, 
   return events;
 }
 
+/**
+ * graphql-js's `createSourceEventStream` with the variables coerced by compiled code (graphql-jit's,
+ * as the fast path's queries and mutations are) instead of its interpreter, which was the largest
+ * part of a subscription's set-up. Undefined when the variables are refused (or a @oneOf input sets
+ * other than one field): then graphql-js coerces them and words the refusal, as before.
+ */
+async function openSource(plan: SourcePlan, args: ExecutionArgs): Promise<AsyncIterable<unknown> | ExecutionResult | undefined> {
+  const parsed = plan.coerce(args.variableValues ?? {});
+  if (failToParseVariables(parsed)) return undefined;
+  const variableValues = parsed.coerced;
+  for (const [name, type] of plan.oneOf) if (!oneOfHolds(type, variableValues[name])) return undefined;
+  const { field, node, parentType } = plan;
+  const key = node.alias?.value ?? node.name.value;
+  const info: GraphQLResolveInfo = {
+    fieldName: node.name.value,
+    fieldNodes: [node],
+    returnType: field.type,
+    parentType,
+    path: { prev: undefined, key, typename: parentType.name },
+    schema: args.schema,
+    fragments: plan.fragments,
+    rootValue: args.rootValue,
+    operation: plan.operation,
+    variableValues,
+  };
+  try {
+    const stream = await field.subscribe!(args.rootValue, getArgumentValues(field, node, variableValues), args.contextValue, info);
+    if (stream instanceof Error) throw stream;
+    if (!isAsyncIterable(stream)) throw new Error(`Subscription field must return Async Iterable. Received: ${String(stream)}.`);
+    return stream;
+  } catch (error) {
+    return { errors: [locatedError(error, [node], [key])] };
+  }
+}
+
+/** Every @oneOf input object in `value` sets exactly one field (graphql-js checks it; graphql-jit does not). */
+function oneOfHolds(type: GraphQLInputType, value: unknown): boolean {
+  if (value == null) return true;
+  if (isNonNullType(type)) return oneOfHolds(type.ofType, value);
+  if (isListType(type)) return Array.isArray(value) ? value.every((item) => oneOfHolds(type.ofType, item)) : oneOfHolds(type.ofType, value);
+  if (!isInputObjectType(type) || typeof value !== 'object') return true;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (type.isOneOf && (entries.length !== 1 || entries[0]![1] === null)) return false;
+  const fields = type.getFields();
+  return entries.every(([name, item]) => !fields[name] || oneOfHolds(fields[name].type, item));
+}
+
+/** Whether `type` is or holds a @oneOf input object. */
+function holdsOneOf(type: GraphQLInputType, seen = new Set<GraphQLInputType>()): boolean {
+  const named = getNamedType(type);
+  if (!isInputObjectType(named) || seen.has(named)) return false;
+  if (named.isOneOf) return true;
+  seen.add(named);
+  return Object.values(named.getFields()).some((f) => holdsOneOf(f.type, seen));
+}
+
 function masked(result: ExecutionResult, mask: Mask): ExecutionResult {
   return result.errors ? { ...result, errors: result.errors.map(mask) } : result;
 }
 
-/** Whether the direct transports run this operation's events compiled (for tests). */
-export function runsCompiled(schema: GraphQLSchema, document: DocumentNode, operationName?: string): boolean {
-  return planFor(schema, document, operationName) !== null;
+/** How the direct transports run this operation (for tests): events compiled, source opened with compiled variables. */
+export function runsCompiled(schema: GraphQLSchema, document: DocumentNode, operationName?: string): { events: boolean; source: boolean } {
+  const plan = planFor(schema, document, operationName);
+  return { events: plan !== null, source: plan?.source !== undefined };
 }
 
 function planFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): Plan | null {
@@ -150,7 +237,32 @@ function compilePlan(schema: GraphQLSchema, document: DocumentNode, operationNam
   };
   const compiled = compileQuery(eventSchema(schema), { kind: Kind.DOCUMENT, definitions: [eventOperation, ...fragments] }, operationName ?? undefined);
   if (!isCompiledQuery(compiled)) return null;
-  return { events: compiled, variables: eventOperation.variableDefinitions!.map((v) => v.variable.name.value) };
+  return { events: compiled, variables: eventOperation.variableDefinitions!.map((v) => v.variable.name.value), source: sourcePlan(schema, operation, fragments) };
+}
+
+/** The root field, when it is the one plain field of the operation (else graphql-js opens the source). */
+function sourcePlan(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: FragmentDefinitionNode[]): SourcePlan | undefined {
+  const parentType = schema.getSubscriptionType();
+  const [node, ...more] = operation.selectionSet.selections;
+  if (!parentType || more.length > 0 || node?.kind !== Kind.FIELD || (node.directives?.length ?? 0) > 0) return undefined;
+  const field = parentType.getFields()[node.name.value];
+  if (!field?.subscribe) return undefined;
+  const definitions = operation.variableDefinitions ?? [];
+  const oneOf: [string, GraphQLInputType][] = [];
+  for (const definition of definitions) {
+    const type = typeFromAST(schema, definition.type as never) as GraphQLInputType | undefined;
+    if (!type) return undefined;
+    if (holdsOneOf(type)) oneOf.push([definition.variable.name.value, type]);
+  }
+  return {
+    operation,
+    parentType,
+    field,
+    node,
+    fragments: Object.fromEntries(fragments.map((f) => [f.name.value, f])),
+    coerce: compileVariableParsing(schema, definitions),
+    oneOf,
+  };
 }
 
 /** The schema as events see it: the same types and resolvers, subscription fields without arguments. */
