@@ -47,7 +47,7 @@ async function main() {
     const gw =
       name === 'floor'
         ? await startChild('floor', [...flags, compileBenchScript('floor')], { UPSTREAM_URL: upstream.url })
-        : await startGateway(`gw-${name}`, { upstream: upstream.url, ...(s.auth ? { issuer: issuer.issuer } : {}), nodeFlags: flags });
+        : await startGateway(`gw-${name}`, { upstream: upstream.url, ...(s.auth ? { issuer: issuer.issuer } : {}), nodeFlags: flags, usageDatabaseUrl: 'off' });
     const target: Target = {
       name,
       url: gw.url + s.path,
@@ -72,7 +72,7 @@ async function main() {
   }
   await upstream.stop();
   await issuer.close();
-  const md = `# Gateway CPU profiles\n\nNode ${process.version}; \`node --cpu-prof\` on \`node dist/main.js\` at c=32 (autocannon), steady state only;\nlocations mapped to src/ through the build's source maps.\n\nRead \`writev\` (native) with care: V8's sampler counts wall time on the JS thread, and on a busy 2-core machine a socket\nwrite that wakes the peer on loopback often gets the writer preempted, so most of that time is waiting for a CPU, not work\n(\`strace -c\` shows ~6 µs per writev call, two per request, the same count as the floor). The JS entries are the real costs.\nInclusive times of async functions cover only their synchronous parts.\n\n${sections.join('\n')}`;
+  const md = `# Gateway CPU profiles\n\nNode ${process.version}; \`node --cpu-prof\` on \`node dist/main.js\` at c=32 (autocannon), steady state only; usage ledger off, as in the\nbench's JSON rows; locations mapped to src/ through the build's source maps.\n\nRead \`writev\` (native) with care: V8's sampler counts wall time on the JS thread, and on a busy 2-core machine a socket\nwrite that wakes the peer on loopback often gets the writer preempted, so most of that time is waiting for a CPU, not work\n(\`strace -c\` shows ~6 µs per writev call, two per request, the same count as the floor). The JS entries are the real costs.\nInclusive times of async functions cover only their synchronous parts.\n\n${sections.join('\n')}`;
   process.stdout.write(`${md}\n`);
   // Sections written by hand or by other scripts between `<!-- name -->` markers are kept.
   writeKeepingSections(join(BENCH, 'PROFILE.md'), md);
