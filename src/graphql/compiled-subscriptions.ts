@@ -3,9 +3,11 @@
  * subscribe. A subscription runs its selection set once per event — for a streamed chat, once per
  * chunk — so what each event costs is most of what a GraphQL stream costs over REST.
  *
- * - The source stream is made as the interpreter makes it: graphql-js's `createSourceEventStream`
- *   coerces the variables once (refusing bad ones in its own words), calls the field's `subscribe`
- *   resolver and turns its errors into results.
+ * - The source stream is opened as graphql-js's `createSourceEventStream` opens it (the root field's
+ *   `subscribe` resolver called with its arguments, its errors turned into results), with the
+ *   variables coerced once by graphql-jit's compiled parser rather than graphql-js's interpreter.
+ *   Variables it refuses, and @oneOf inputs that set other than one field (it does not check those),
+ *   go to `createSourceEventStream` itself, which refuses them in its own words.
  * - Each event runs graphql-jit's compiled query of an *event document*: the operation with its root
  *   fields' arguments taken out, compiled against a copy of the schema whose subscription fields take
  *   none. The arguments were spent on `subscribe`; an event only resolves the selection. So only the
@@ -60,7 +62,7 @@ import { nameSpan } from './operation-span.js';
 export type SubscribeResult = ExecutionResult | AsyncIterable<ExecutionResult>;
 // envelop's subscribe, typed loosely (its arguments carry Yoga's context type).
 type Subscribe = (args: never) => unknown;
-/** Yoga's error mask (yoga.ts `maskError`). */
+/** Yoga's error mask (yoga.ts `errorMask`). */
 export type Mask = (error: unknown) => GraphQLError;
 
 interface Plan {
