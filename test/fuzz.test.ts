@@ -41,7 +41,7 @@ import {
   expectModelList,
   expectRestError,
 } from './fuzz/checks.js';
-import { CHAT_MUTATION, chatVariables, graphqlBatch, graphqlDocument, graphqlRequestBody } from './fuzz/graphql-arbitraries.js';
+import { CHAT_MUTATION, CHAT_SUBSCRIPTION, chatVariables, graphqlBatch, graphqlDocument, graphqlRequestBody } from './fuzz/graphql-arbitraries.js';
 import { closeAgent, rawRequest, rawSocket, type RawResponse } from './fuzz/http.js';
 import { startStrictUpstream, type StrictUpstream } from './fuzz/strict-upstream.js';
 
@@ -81,6 +81,7 @@ const SEEDS = {
   gqlVariables: 4002,
   gqlBatches: 4003,
   gqlNonJson: 4004,
+  gqlSubscriptionVariables: 4005,
 } as const;
 
 let fake: FakeProvider;
@@ -593,6 +594,21 @@ describe('GraphQL: every answer is a well-formed GraphQL response, never an inte
           expect(upstream.map((m) => [m.role, m.content])).toEqual(sent.map((m) => [m.role.toLowerCase(), m.parts ? m.parts.map(wirePart) : (m.content ?? null)]));
           note('completion');
         }
+      }),
+    );
+  });
+
+  it(`random chatCompletionStream(input:) variables: the direct SSE path (POST; variables coerced by graphql-jit's compiled parser) answers byte for byte as Yoga's own (GET; graphql-js) [seed ${SEEDS.gqlSubscriptionVariables}]`, { timeout: 120_000 }, async () => {
+    // GET carries the variables in the URL: only those that fit in Node's 16 KB request head.
+    const arb = chatVariables({ maxParametersDepth: 50 }).filter((v) => v.length < 4000 && !isFakeMisbehaviourModel(modelOf(v)));
+    await withCleanLogs(gw, () =>
+      property('gqlSubscriptionVariables', arb, 300, async (variables) => {
+        const post = await send(gw.url, { method: 'POST', path: '/graphql', headers: { ...JSON_HEADERS, accept: 'text/event-stream' }, body: `{"query":${JSON.stringify(CHAT_SUBSCRIPTION)},"variables":${variables}}` });
+        const params = new URLSearchParams({ query: CHAT_SUBSCRIPTION, variables });
+        const get = await send(gw.url, { method: 'GET', path: `/graphql?${params}`, headers: { accept: 'text/event-stream' } });
+        expect(post.status).toBeLessThan(500);
+        expect({ status: post.status, body: post.text }).toEqual({ status: get.status, body: get.text });
+        if (post.text.includes('"chatCompletionStream":{')) note('streamed');
       }),
     );
   });

@@ -247,6 +247,11 @@ export const chatVariables = ({ maxParametersDepth }: ChatVariablesOptions) =>
     ),
   );
 
+/** The streamed form, for the direct SSE path's differential property. */
+export const CHAT_SUBSCRIPTION = `subscription Chat($input: ChatCompletionInput!) {
+  chatCompletionStream(input: $input) { id model provider choices { index finishReason delta { role content toolCalls { index id function { name arguments } } } } usage { promptTokens completionTokens totalTokens } }
+}`;
+
 export const CHAT_MUTATION = `mutation Chat($input: ChatCompletionInput!) {
   chatCompletion(input: $input) {
     id model provider created
