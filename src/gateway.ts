@@ -250,7 +250,7 @@ export class Gateway {
     const providers = providerId ? [this.provider(providerId)] : this.configuredProviders();
     if (providerId) return this.usableModels(await providers[0]!.listModels(signal), identity);
     // Every provider's request listens on the caller's one signal.
-    if (signal) setMaxListeners(providers.length * 2 + 10, signal);
+    if (signal instanceof EventTarget) setMaxListeners(providers.length * 2 + 10, signal);
     const results = await Promise.allSettled(providers.map((p) => p.listModels(signal)));
     const models: Model[] = [];
     results.forEach((result, i) => {

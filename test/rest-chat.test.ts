@@ -253,6 +253,27 @@ describe('streaming', () => {
     const request = await aborted;
     expect(request.json.model).toBe('slow-stream');
   });
+
+  it('aborts the upstream JSON call when the client disconnects while waiting for the answer', async () => {
+    // A read timeout far past the test's own: only the client's going away can end the upstream call.
+    const patient = await startTestGateway({ GROQ_API_URL: groq.url, GROQ_API_KEY: GROQ_KEY, SERVER_READ_TIMEOUT: '10m' });
+    try {
+      const aborted = groq.nextAbort();
+      const controller = new AbortController();
+      const sent = fetch(`${patient.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'groq/hang', messages: hello }),
+        signal: controller.signal,
+      }).catch((error: Error) => error);
+      while (!groq.requests.some((r) => r.json?.model === 'hang' && !groq.aborted.includes(r))) await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+      expect(await sent).toBeInstanceOf(Error);
+      const request = await aborted;
+      expect(request.json.model).toBe('hang');
+    } finally {
+      await patient.close();
+    }
+  });
 });
 
 describe('upstream connections', () => {
