@@ -13,9 +13,9 @@ type AbortListener = EventListenerOrEventListenerObject;
  * `aborted`, `reason`, `throwIfAborted()`, `onabort` and `abort` listeners — without being one.
  * On Node 20 an AbortController per request and an abort listener per upstream call cost ~30 µs of
  * CPU a request under load (REST JSON at c=32, auth off: 230 → 197 µs a request; bench/AB.md), far
- * more than making them costs in a loop: most of it is the garbage an EventTarget leaves. Libraries given this
- * signal (undici) take any object with `addEventListener`. Listeners added after the abort never
- * run, as with an AbortSignal; the reason defaults to the same `AbortError`.
+ * more than making them costs in a loop: most of it is the garbage an EventTarget leaves. Libraries
+ * given this signal (undici) take any object with `addEventListener`. Listeners added after the
+ * abort never run, as with an AbortSignal; the reason defaults to the same `AbortError`.
  */
 export class RequestSignal {
   aborted = false;

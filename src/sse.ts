@@ -84,14 +84,22 @@ export function drained(res: ServerResponse, signal: AbortSignal): Promise<void>
 }
 
 /**
- * Sends what has been written to `res` at once. Node corks a response's socket on every write until
- * the next tick, and the next tick waits for the microtask queue to drain: when an upstream's
- * chunks arrive together (a fast model, a cached answer), the whole burst is relayed in one run of
- * microtasks and its first chunk would leave only with the last. The relays flush after their first
- * chunk, so time to first chunk is the first chunk's own; later chunks of a burst still go out
- * together, in one write.
+ * How the relays (REST chat, Messages/Responses, GraphQL over SSE) write a stream's frames: the
+ * returned function writes one and says, as `res.write` does, whether the client takes more (else
+ * wait with `drained`). The first frame is sent at once: Node corks a response's socket on every
+ * write until the next tick, and the next tick waits for the microtask queue to drain, so when an
+ * upstream's chunks arrive together (a fast model, a cached answer) the whole burst is relayed in
+ * one run of microtasks and its first chunk would leave only with the last. Later frames of a
+ * burst still go out together, in one write.
  */
-export function flushFirst(res: ServerResponse): void {
-  const socket = res.socket;
-  if (socket?.writableCorked) socket.uncork();
+export function frameWriter(res: ServerResponse): (frame: string) => boolean {
+  let first = true;
+  return (frame) => {
+    const more = res.write(frame);
+    if (first) {
+      first = false;
+      if (res.socket?.writableCorked) res.socket.uncork();
+    }
+    return more;
+  };
 }

@@ -129,6 +129,18 @@ describe('compiled subscription events answer exactly as the interpreter does', 
   });
 });
 
+/** One subscription over the direct path (POST, compiled) and over Yoga's own (GET, interpreted): status and body of each. */
+async function overBoth(document: string, variables: Record<string, unknown>, operationName: string) {
+  const post = await fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query: document, variables, operationName }),
+  });
+  const params = new URLSearchParams({ query: document, variables: JSON.stringify(variables), operationName });
+  const get = await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } });
+  return { post: { status: post.status, text: await post.text() }, get: { status: get.status, text: await get.text() } };
+}
+
 describe('refused variables on the direct SSE path', () => {
   it.each([
     ['an enum value that does not exist', { model: 'groq/m', role: 'KING', content: 'x', withUsage: true }, /Variable "\$role" got invalid value "KING"/],
@@ -136,17 +148,10 @@ describe('refused variables on the direct SSE path', () => {
     ['a wrong type', { model: 'groq/m', role: 'USER', content: 'x', withUsage: 'yes' }, /Variable "\$withUsage" got invalid value "yes"/],
   ])('%s → BAD_USER_INPUT naming the variable, as over GET, and nothing reaches the provider', async (_name, variables, message) => {
     const before = groq.requests.length;
-    const post = await fetch(`${gw.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: DOCUMENT, variables, operationName: 'Stream' }),
-    });
-    const params = new URLSearchParams({ query: DOCUMENT, variables: JSON.stringify(variables), operationName: 'Stream' });
-    const get = await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } });
+    const { post, get } = await overBoth(DOCUMENT, variables, 'Stream');
     expect(post.status).toBe(get.status);
-    const [postText, getText] = [await post.text(), await get.text()];
-    expect(postText).toBe(getText);
-    const errors = postText
+    expect(post.text).toBe(get.text);
+    const errors = post.text
       .split('\n\n')
       .filter((frame) => frame.startsWith('event: next'))
       .flatMap((frame) => (JSON.parse(frame.slice(frame.indexOf('data: ') + 6)) as Frame).errors ?? []);
@@ -193,16 +198,6 @@ describe('the direct subscribe (outside envelop\'s)', () => {
   });
 
   const INPUT_DOCUMENT = 'subscription Chat($input: ChatCompletionInput!) { s: chatCompletionStream(input: $input) { id choices { delta { content } } } }';
-  const overBoth = async (variables: Record<string, unknown>) => {
-    const post = await fetch(`${gw.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: INPUT_DOCUMENT, variables, operationName: 'Chat' }),
-    });
-    const params = new URLSearchParams({ query: INPUT_DOCUMENT, variables: JSON.stringify(variables), operationName: 'Chat' });
-    const get = await fetch(`${gw.url}/graphql?${params}`, { headers: { accept: 'text/event-stream' } });
-    return { post: { status: post.status, text: await post.text() }, get: { status: get.status, text: await get.text() } };
-  };
   const model = 'groq/llama-3.3-70b-versatile';
 
   it.each([
@@ -211,7 +206,7 @@ describe('the direct subscribe (outside envelop\'s)', () => {
     ['a @oneOf part that sets none', { model, messages: [{ role: 'USER', parts: [{}] }] }, undefined],
     ['a provider that is not configured (the resolver fails: an error result)', { model: 'mistral/x', messages: [{ role: 'USER', content: 'x' }] }, 200],
   ])('%s: the same answer over POST (variables coerced by compiled code) as over GET (by graphql-js)', async (_name, input, status) => {
-    const { post, get } = await overBoth({ input });
+    const { post, get } = await overBoth(INPUT_DOCUMENT, { input }, 'Chat');
     expect(post.status).toBe(get.status);
     if (status) expect(post.status).toBe(status);
     expect(post.text).toBe(get.text);

@@ -1,7 +1,8 @@
 /**
  * Subscriptions over GraphQL-over-SSE (distinct connections: `POST` with `Accept: text/event-stream`)
- * written straight to the Node response: the same envelop pipeline as Yoga (parse/validate caches,
- * limits, error masking, the call-extensions plugin, context), the same frames (`:` first,
+ * written straight to the Node response: Yoga's envelop pipeline for the context, parse and validate
+ * (caches, limits, the JWT plugin), the direct subscribe of compiled-subscriptions.ts (compiled
+ * events, Yoga's error mask, the calls extension), the same frames as Yoga (`:` first,
  * `event: next` per result, `event: complete`, a `:` ping every 12 s), without a Fetch Response and
  * a ReadableStream per stream — which cost every stream time to first chunk and memory. Anything
  * unusual (parse or validation errors, refused variables, queries over SSE) is left to Yoga.
@@ -9,10 +10,10 @@
 import { getOperationAST, Kind, type DocumentNode, type ExecutionResult, type GraphQLError } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
-import { drained, flushFirst } from '../sse.js';
+import { drained, frameWriter } from '../sse.js';
 import { toGraphQLError } from './errors.js';
 import { envelopedFor, isPlainParams, publicError, type DirectRequest } from './fast-path.js';
-import { subscribeDirect, type Mask } from './compiled-subscriptions.js';
+import { subscribeDirect } from './compiled-subscriptions.js';
 import { errorMask } from './yoga.js';
 
 const HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
@@ -37,7 +38,7 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
   }
 
   const args = { schema, document, contextValue, variableValues: body.variables ?? undefined, operationName: body.operationName ?? undefined };
-  const result = await subscribeDirect(args, subscribe, mask(logger));
+  const result = await subscribeDirect(args, subscribe, errorMask(logger));
 
   // Refused variables: answered before any resolver ran and before a byte was written, so Yoga can
   // still word them as it does (coercing them again only for such requests, not for every stream).
@@ -60,13 +61,12 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
   const stop = () => void iterator.return?.()?.catch(() => {});
   res.once('close', stop);
   try {
-    for (let first = true; ; first = false) {
+    const write = frameWriter(res);
+    for (;;) {
       const step = await iterator.next();
       if (step.done) break;
       if (res.destroyed) return true;
-      const more = res.write(next(step.value));
-      if (first) flushFirst(res);
-      if (!more) await drained(res, signal);
+      if (!write(next(step.value))) await drained(res, signal);
     }
   } catch (error) {
     // The pipeline turns resolver and stream failures into results; this is what slipped past it.
@@ -82,14 +82,6 @@ export async function trySseSubscription(request: DirectRequest, logger: Logger)
 }
 
 const COMPLETE = 'event: complete\ndata:\n\n';
-
-const masks = new WeakMap<Logger, Mask>();
-/** Yoga's error mask with the server's logger (one per logger). */
-function mask(logger: Logger): Mask {
-  let m = masks.get(logger);
-  if (!m) masks.set(logger, (m = errorMask(logger)));
-  return m;
-}
 
 /** A variable's coercion error: graphql-js points it at the variable's definition. */
 function isVariableError(error: GraphQLError): boolean {

@@ -136,8 +136,9 @@ export function errorMask(logger: Logger): (error: unknown) => GraphQLError {
 
 /**
  * Subscriptions are not for graphql-jit's own subscribe, which mishandles enum variables (the direct
- * transports compile their events apart: compiled-subscriptions.ts); nor operations with invalid variables, whose errors the interpreter words far better (it
- * names the variable and path, and Yoga answers 400) than compiled code does. The fast path
+ * transports compile their events apart: compiled-subscriptions.ts); nor operations with invalid
+ * variables, whose errors the interpreter words far better (it names the variable and path, and
+ * Yoga answers 400) than compiled code does. The fast path
  * (fast-path.ts) checks variables only when compiled execution fails, sparing every good request
  * a second coercion.
  */

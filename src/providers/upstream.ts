@@ -96,7 +96,7 @@ export class Upstream {
       throw translated;
     }
     if (answer.status >= 400) {
-      const error = new UpstreamError(this.provider, answer.status, upstreamMessage(answer.text, answer.status), answer.headers);
+      const error = errorAnswer(this.provider, answer.status, answer.text, answer.retryAfter);
       beforeResponse.add(error);
       throw error;
     }
@@ -164,8 +164,7 @@ export class Upstream {
 interface JsonAnswer {
   readonly status: number;
   readonly text: string;
-  /** The headers an error answer passes on (`retry-after`). */
-  readonly headers: Record<string, string>;
+  readonly retryAfter: string | string[] | undefined;
 }
 
 /**
@@ -176,7 +175,7 @@ interface JsonAnswer {
 class JsonExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
-  private headers: Record<string, string> = {};
+  private retryAfter: string | string[] | undefined;
   private readonly parts: Buffer[] = [];
   private size = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -197,7 +196,8 @@ class JsonExchange implements Dispatcher.DispatchHandler {
     private readonly reject: (error: unknown) => void,
   ) {
     if (signal) {
-      this.onAbort = () => this.abort(signal.reason ?? new Error('aborted'));
+      // An aborted signal always has a reason (an AbortError unless one was given).
+      this.onAbort = () => this.abort(signal.reason as Error);
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
   }
@@ -205,14 +205,13 @@ class JsonExchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.failure) controller.abort(this.failure);
-    else if (this.signal?.aborted) controller.abort(this.signal.reason ?? new Error('aborted'));
+    else if (this.signal?.aborted) controller.abort(this.signal.reason as Error);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // 1xx: informational, the answer follows
     this.status = status;
-    const retryAfter = headers['retry-after'];
-    if (status >= 400 && typeof retryAfter === 'string') this.headers = { 'retry-after': retryAfter };
+    this.retryAfter = headers['retry-after'];
     if (this.limit > 0) {
       this.timer = setTimeout(
         () => this.abort(new UpstreamTimeoutError(this.provider, this.limit)),
@@ -234,7 +233,7 @@ class JsonExchange implements Dispatcher.DispatchHandler {
     this.done();
     const { parts, size } = this;
     const text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts, size).toString('utf8');
-    this.resolve({ status: this.status, text, headers: this.headers });
+    this.resolve({ status: this.status, text, retryAfter: this.retryAfter });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -263,10 +262,14 @@ async function throwIfError(provider: string, res: UpstreamResponse): Promise<vo
   } catch {
     // The status alone still tells the story.
   }
+  throw errorAnswer(provider, res.statusCode, text, res.headers['retry-after']);
+}
+
+/** An upstream 4xx/5xx as an UpstreamError: the provider's own message, and its `retry-after` passed on. */
+function errorAnswer(provider: string, status: number, text: string, retryAfter: string | string[] | undefined): UpstreamError {
   const headers: Record<string, string> = {};
-  const retryAfter = res.headers['retry-after'];
   if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-  throw new UpstreamError(provider, res.statusCode, upstreamMessage(text, res.statusCode), headers);
+  return new UpstreamError(provider, status, upstreamMessage(text, status), headers);
 }
 
 /** The human part of a provider's error body, whatever its dialect. */

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallContext, Gateway } from '../gateway.js';
 import { ClientGoneError, toGatewayError } from '../errors.js';
-import { drained, flushFirst, sseData } from '../sse.js';
+import { drained, frameWriter, sseData } from '../sse.js';
 import { validateChatRequest } from './chat-request.js';
 import { targetHeaders } from './call-headers.js';
 import { EVENT_STREAM_HEADERS } from './event-stream.js';
@@ -30,14 +30,9 @@ export async function chatCompletions(
   const { chunks, record } = await gateway.chatStream(request, providerId, ctx);
   res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...targetHeaders(record) });
   try {
-    let first = true;
+    const write = frameWriter(res);
     for await (const { data } of chunks) {
-      const more = res.write(sseData(data));
-      if (first) {
-        first = false;
-        flushFirst(res);
-      }
-      if (!more) await drained(res, signal);
+      if (!write(sseData(data))) await drained(res, signal);
     }
     res.end(sseData('[DONE]'));
   } catch (error) {

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ClientGoneError, toGatewayError, type GatewayError } from '../errors.js';
-import { drained, flushFirst, sseEvent } from '../sse.js';
+import { drained, frameWriter, sseEvent } from '../sse.js';
 
 export const EVENT_STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 
@@ -18,14 +18,9 @@ export async function relayEvents(
 ): Promise<void> {
   res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...headers });
   try {
-    let first = true;
+    const write = frameWriter(res);
     for await (const { event, data } of events) {
-      const more = res.write(sseEvent(event, data));
-      if (first) {
-        first = false;
-        flushFirst(res);
-      }
-      if (!more) await drained(res, signal);
+      if (!write(sseEvent(event, data))) await drained(res, signal);
     }
     res.end();
   } catch (error) {
